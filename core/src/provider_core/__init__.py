@@ -1,0 +1,103 @@
+"""provider-core: the contract, discovery and dispatch for compute-instance providers."""
+
+from provider_core._bootstrap import render_bootstrap, render_cloud_init, render_shell
+from provider_core._capabilities import OPTIONAL_METHODS, Capabilities, Tier, capability_mismatches
+from provider_core._convert import materialize, project, to_jsonable
+from provider_core._errors import (
+    TAXONOMY,
+    CapabilityNotSupported,
+    ErrorCategory,
+    ErrorCode,
+    ProviderError,
+    as_provider_error,
+)
+from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps, managed_tags
+from provider_core._hooks import hookimpl, hookspec
+from provider_core._lifecycle import compute_drift
+from provider_core._provider import Provider
+from provider_core._registration import ComplianceProfile, ProviderRegistration, Setting
+from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
+from provider_core._retry import RetryPolicy, call_with_timeout, retry
+from provider_core._types import (
+    IDEMPOTENCY_TAG,
+    MANAGED_TAG,
+    BootstrapConfig,
+    BootstrapFormat,
+    BootstrapScript,
+    Drift,
+    DriftKind,
+    HeartbeatKind,
+    HeartbeatReport,
+    HeartbeatTask,
+    InstanceStatus,
+    ListFilter,
+    NetworkConfig,
+    ProviderInstance,
+    ProviderSnapshot,
+    SnapshotStatus,
+    SpawnOptions,
+    SpotPrice,
+    SpotRequest,
+    SpotRequestStatus,
+    VolumeAttachment,
+    sha256_hex,
+)
+
+__all__ = [
+    "IDEMPOTENCY_TAG",
+    "MANAGED_TAG",
+    "OPTIONAL_METHODS",
+    "TAXONOMY",
+    "BootstrapConfig",
+    "BootstrapFormat",
+    "BootstrapScript",
+    "Capabilities",
+    "CapabilityNotSupported",
+    "ComplianceProfile",
+    "DiscoveryError",
+    "Drift",
+    "DriftKind",
+    "ErrorCategory",
+    "ErrorCode",
+    "HeartbeatKind",
+    "HeartbeatReport",
+    "HeartbeatTask",
+    "InstanceStatus",
+    "ListFilter",
+    "NetworkConfig",
+    "Provider",
+    "ProviderError",
+    "ProviderHandle",
+    "ProviderInstance",
+    "ProviderRegistration",
+    "ProviderRegistry",
+    "ProviderSnapshot",
+    "RetryPolicy",
+    "Setting",
+    "SnapshotOps",
+    "SnapshotStatus",
+    "SpawnOptions",
+    "SpotOps",
+    "SpotPrice",
+    "SpotRequest",
+    "SpotRequestStatus",
+    "Tier",
+    "UnknownProvider",
+    "VolumeAttachment",
+    "as_provider_error",
+    "call_with_timeout",
+    "capability_mismatches",
+    "compute_drift",
+    "discover",
+    "hookimpl",
+    "hookspec",
+    "managed_tags",
+    "materialize",
+    "project",
+    "render_bootstrap",
+    "render_cloud_init",
+    "render_shell",
+    "retry",
+    "sha256_hex",
+    "to_jsonable",
+]

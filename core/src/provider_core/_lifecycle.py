@@ -1,0 +1,95 @@
+"""The core's default heartbeat: a health check and a reconcile that reports drift."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from provider_core._errors import ErrorCode, ProviderError
+from provider_core._hooks import hookimpl
+from provider_core._types import (
+    GONE_STATUSES,
+    Drift,
+    DriftKind,
+    HeartbeatKind,
+    HeartbeatReport,
+    HeartbeatTask,
+    InstanceStatus,
+    ProviderInstance,
+)
+
+if TYPE_CHECKING:
+    from provider_core._handle import ProviderHandle
+
+_RECLAIMED = GONE_STATUSES | {InstanceStatus.STOPPING, InstanceStatus.STOPPED}
+
+
+def compute_drift(expected: Mapping[str, InstanceStatus], actual: Iterable[ProviderInstance]) -> list[Drift]:
+    """Compare what the caller expects with what the provider lists.
+
+    Missing: expected but not listed. Unexpected: listed, managed, alive and not expected (an orphan).
+    Status changed: listed with another status; a reclaimed spot instance carries SPOT_INTERRUPTED.
+    """
+    listed = {instance.id: instance for instance in actual}
+    drift = []
+    for instance_id, want in expected.items():
+        instance = listed.get(instance_id)
+        if instance is None:
+            if want not in GONE_STATUSES:
+                drift.append(Drift(DriftKind.MISSING, instance_id, expected=want))
+            continue
+        if instance.status != want:
+            interrupted = instance.spot and instance.status in _RECLAIMED and want not in _RECLAIMED
+            drift.append(
+                Drift(
+                    DriftKind.STATUS_CHANGED,
+                    instance_id,
+                    expected=want,
+                    actual=instance.status,
+                    code=ErrorCode.SPOT_INTERRUPTED if interrupted else None,
+                    detail=instance.status_reason or "",
+                )
+            )
+    for instance_id, instance in listed.items():
+        if instance_id not in expected and instance.managed and instance.status not in GONE_STATUSES:
+            drift.append(Drift(DriftKind.UNEXPECTED, instance_id, actual=instance.status))
+    return drift
+
+
+class DefaultHeartbeat:
+    """Registered by every registry; runs last, so a provider's own on_heartbeat wins."""
+
+    @hookimpl(trylast=True)
+    def on_heartbeat(self, provider: str, task: HeartbeatTask, handle: ProviderHandle) -> HeartbeatReport:
+        started = time.monotonic()
+        drift: list[Drift] = []
+        try:
+            listed = handle.list_instances()
+            if task.kind is HeartbeatKind.RECONCILE:
+                drift = compute_drift(task.expected, listed)
+        except ProviderError as exc:
+            return _report(provider, task, started, healthy=False, message=str(exc))
+        message = f"{len(listed)} managed instance(s)" + (f", {len(drift)} drift(s)" if drift else "")
+        return _report(provider, task, started, healthy=True, message=message, drift=tuple(drift))
+
+
+def _report(
+    provider: str,
+    task: HeartbeatTask,
+    started: float,
+    *,
+    healthy: bool,
+    message: str,
+    drift: tuple[Drift, ...] = (),
+) -> HeartbeatReport:
+    return HeartbeatReport(
+        provider=provider,
+        kind=task.kind,
+        healthy=healthy,
+        checked_at=datetime.now(UTC),
+        latency_s=time.monotonic() - started,
+        message=message,
+        drift=drift,
+    )

@@ -1,0 +1,247 @@
+"""Discovery of installed providers and plugins, and the registry that builds and dispatches to them."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Hashable, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import attrs
+import pluggy
+
+from provider_core import _hooks
+from provider_core._adapter import ProviderPlugin
+from provider_core._capabilities import capability_mismatches
+from provider_core._errors import as_provider_error
+from provider_core._handle import ProviderHandle
+from provider_core._lifecycle import DefaultHeartbeat
+from provider_core._provider import Provider
+from provider_core._registration import ProviderRegistration
+
+PROVIDERS_GROUP = "provider_core.providers"
+PLUGINS_GROUP = "provider_core.plugins"
+
+
+class DiscoveryError(Exception):
+    """Raised by discover(strict=True) when any installed provider or plugin is broken."""
+
+    def __init__(self, broken: Mapping[str, str]) -> None:
+        self.broken = dict(broken)
+        super().__init__("broken: " + "; ".join(f"{name}: {why}" for name, why in sorted(broken.items())))
+
+
+class ProviderRegistry:
+    """Registrations by name, the pluggy manager, and the handles built from them."""
+
+    def __init__(self) -> None:
+        self.plugin_manager = pluggy.PluginManager(_hooks.PROJECT)
+        self.plugin_manager.add_hookspecs(_hooks)
+        self.plugin_manager.register(DefaultHeartbeat(), name="provider_core.default_heartbeat")
+        self._registrations: dict[str, ProviderRegistration] = {}
+        self._sources: dict[str, str] = {}
+        self._broken: dict[str, str] = {}
+        self._broken_plugins: dict[str, str] = {}
+        self._provider_hooks: dict[str, list[object]] = {}
+        self._adapters: dict[ProviderHandle, ProviderPlugin] = {}
+        self._handles: dict[Hashable, ProviderHandle] = {}
+        self._lock = threading.RLock()
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Working providers, sorted."""
+        return sorted(self._registrations)
+
+    def registration(self, name: str) -> ProviderRegistration:
+        try:
+            return self._registrations[name]
+        except KeyError:
+            raise UnknownProvider(name, self.names(), self._broken.get(name)) from None
+
+    def registrations(self) -> dict[str, ProviderRegistration]:
+        return dict(sorted(self._registrations.items()))
+
+    def source(self, name: str) -> str:
+        """Where a provider came from: 'distribution version' or how it was added."""
+        self.registration(name)
+        return self._sources[name]
+
+    def broken(self) -> dict[str, str]:
+        """Providers that failed to load or validate, with the reason."""
+        return dict(sorted(self._broken.items()))
+
+    def broken_plugins(self) -> dict[str, str]:
+        return dict(sorted(self._broken_plugins.items()))
+
+    # -- adding ------------------------------------------------------------------------------------
+
+    def add(self, registration: ProviderRegistration, *, source: str = "added in code") -> None:
+        """Register a provider; raises ValueError with every reason it is not acceptable."""
+        problems = _validate(registration)
+        if not problems and registration.name in self._registrations:
+            problems = [f"name '{registration.name}' is already taken by {self._sources[registration.name]}"]
+        if problems:
+            raise ValueError(f"provider '{getattr(registration, 'name', '?')}': " + "; ".join(problems))
+        hooks = list(registration.hooks)
+        try:
+            for hook_object in hooks:
+                self._register_checked(hook_object, f"provider-hooks:{registration.name}:{id(hook_object)}")
+        except Exception:
+            for hook_object in hooks:
+                if self.plugin_manager.is_registered(hook_object):
+                    self.plugin_manager.unregister(hook_object)
+            raise
+        self._provider_hooks[registration.name] = hooks
+        self._registrations[registration.name] = registration
+        self._sources[registration.name] = source
+
+    def load_entry_point(self, entry_point: EntryPoint) -> None:
+        """Load one `provider_core.providers` entry point, recording it as broken when it fails."""
+        dist = entry_point.dist
+        source = f"{dist.name} {dist.version}" if dist is not None else entry_point.value
+        try:
+            loaded = entry_point.load()
+            registration = loaded if isinstance(loaded, ProviderRegistration) else loaded()
+            if not isinstance(registration, ProviderRegistration):
+                raise ValueError(
+                    f"entry point gave {type(registration).__name__}, not a ProviderRegistration"
+                )
+            if registration.name != entry_point.name:
+                raise ValueError(
+                    f"registration is named '{registration.name}', entry point '{entry_point.name}'"
+                )
+            if registration.version is None and dist is not None:
+                registration = attrs.evolve(registration, version=dist.version)
+            self.add(registration, source=source)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            self._broken[entry_point.name] = f"{reason} ({source})"
+
+    def load_plugin(self, entry_point: EntryPoint) -> None:
+        """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
+        try:
+            self._register_checked(entry_point.load(), f"plugin:{entry_point.name}")
+        except Exception as exc:
+            self._broken_plugins[entry_point.name] = f"{type(exc).__name__}: {exc}"
+
+    def _register_checked(self, plugin: object, name: str) -> None:
+        self.plugin_manager.register(plugin, name=name)
+        unknown = [c.name for c in self.plugin_manager.get_hookcallers(plugin) or [] if c.spec is None]
+        if unknown:
+            self.plugin_manager.unregister(plugin)
+            raise ValueError(f"implements hooks with no specification: {', '.join(sorted(unknown))}")
+
+    # -- using ------------------------------------------------------------------------------------
+
+    def get(self, name: str, **settings: Any) -> ProviderHandle:
+        """A handle for name; the provider is built on first use. Same name and settings, same handle."""
+        registration = self.registration(name)
+        key: Hashable | None
+        try:
+            key = (name, frozenset(settings.items()))
+            hash(key)
+        except TypeError:
+            key = None
+        with self._lock:
+            if key is not None and key in self._handles:
+                return self._handles[key]
+            handle = ProviderHandle(self, registration, settings)
+            if key is not None:
+                self._handles[key] = handle
+            return handle
+
+    def close(self) -> None:
+        """Shut down every built provider (on_shutdown, then Provider.close)."""
+        with self._lock:
+            handles = list(self._adapters)
+        for handle in handles:
+            handle.close()
+
+    # -- dispatch (used by ProviderHandle) ---------------------------------------------------------
+
+    def _hook_for(self, handle: ProviderHandle, hook: str) -> Any:
+        """A caller for hook that runs this handle's provider and downstream plugins, no other provider."""
+        with self._lock:
+            foreign: list[object] = [a for h, a in self._adapters.items() if h is not handle]
+            for name, hooks in self._provider_hooks.items():
+                if name != handle.name:
+                    foreign.extend(hooks)
+        return self.plugin_manager.subset_hook_caller(hook, remove_plugins=foreign)
+
+    def _start(self, handle: ProviderHandle, provider: Provider[Any, Any]) -> None:
+        adapter = ProviderPlugin(handle.name, provider)
+        with self._lock:
+            self.plugin_manager.register(adapter, name=f"provider:{handle.name}:{id(handle)}")
+            self._adapters[handle] = adapter
+        try:
+            self._hook_for(handle, "on_startup")(provider=handle.name)
+        except Exception as exc:
+            self._forget(handle)
+            raise as_provider_error(exc, handle.name) from exc
+
+    def _shut_down(self, handle: ProviderHandle, provider: Provider[Any, Any]) -> None:
+        try:
+            self._hook_for(handle, "on_shutdown")(provider=handle.name)
+        finally:
+            self._forget(handle)
+            provider.close()
+
+    def _forget(self, handle: ProviderHandle) -> None:
+        with self._lock:
+            adapter = self._adapters.pop(handle, None)
+            if adapter is not None:
+                self.plugin_manager.unregister(adapter)
+
+
+class UnknownProvider(LookupError, ValueError):
+    def __init__(self, name: str, known: list[str], broken_reason: str | None) -> None:
+        self.name = name
+        why = (
+            f"provider '{name}' is broken: {broken_reason}" if broken_reason else f"unknown provider '{name}'"
+        )
+        super().__init__(f"{why}; available: {', '.join(known) or 'none'}")
+
+
+def _validate(registration: object) -> list[str]:
+    if not isinstance(registration, ProviderRegistration):
+        return [f"{type(registration).__name__} is not a ProviderRegistration"]
+    factory = registration.provider
+    if not inspect.isclass(factory):
+        return []  # a factory function is checked when the provider is built
+    if not issubclass(factory, Provider):
+        return [f"{factory.__name__} is not a Provider subclass"]
+    problems = capability_mismatches(registration.capabilities, factory)
+    if inspect.isabstract(factory):
+        missing = ", ".join(sorted(getattr(factory, "__abstractmethods__", ())))
+        problems.append(f"{factory.__name__} does not implement {missing}")
+    if factory.capabilities != registration.capabilities:
+        problems.append(f"{factory.__name__}.capabilities differ from the registration's")
+    return problems
+
+
+_discovered: ProviderRegistry | None = None
+_discover_lock = threading.Lock()
+
+
+def discover(strict: bool = False, *, refresh: bool = False) -> ProviderRegistry:
+    """The registry of installed providers and plugins; the scan runs once per process.
+
+    strict=True raises DiscoveryError when anything installed is broken; refresh=True scans again.
+    """
+    global _discovered
+    with _discover_lock:
+        if _discovered is None or refresh:
+            registry = ProviderRegistry()
+            for entry_point in sorted(entry_points(group=PROVIDERS_GROUP), key=lambda e: e.name):
+                registry.load_entry_point(entry_point)
+            for entry_point in sorted(entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):
+                registry.load_plugin(entry_point)
+            _discovered = registry
+        registry = _discovered
+    if strict and (registry.broken() or registry.broken_plugins()):
+        raise DiscoveryError(
+            {**registry.broken(), **{f"plugin:{k}": w for k, w in registry.broken_plugins().items()}}
+        )
+    return registry

@@ -1,0 +1,1 @@
+"""The contract compliance suite, shipped as a pytest plugin (see plugin.py)."""

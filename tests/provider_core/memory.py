@@ -1,0 +1,155 @@
+"""An in-memory reference provider for the core's own tests (test code, not a shipped provider)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from attrs import evolve
+from provider_core import (
+    IDEMPOTENCY_TAG,
+    Capabilities,
+    ComplianceProfile,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    Provider,
+    ProviderError,
+    ProviderInstance,
+    ProviderRegistration,
+    ProviderSnapshot,
+    SnapshotStatus,
+    SpawnOptions,
+    SpotPrice,
+    SpotRequest,
+    SpotRequestStatus,
+    Tier,
+)
+
+INSTANCE_TYPES = {"mem.small": 0.01, "mem.large": 0.08}
+REGIONS = ("mem-east", "mem-west")
+CAPABILITIES = Capabilities(snapshots=True, spot=True, multi_region=True, idempotent_spawn=True)
+
+
+class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
+    name = "memory"
+    capabilities = CAPABILITIES
+
+    def __init__(self, region: str = REGIONS[0]) -> None:
+        self.region = region
+        self.instances: dict[str, ProviderInstance] = {}
+        self.snapshots: dict[str, ProviderSnapshot] = {}
+        self.spot_requests: dict[str, SpotRequest] = {}
+        self.calls: list[str] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _error(self, code: ErrorCode, message: str) -> ProviderError:
+        return ProviderError(code, message, provider=self.name)
+
+    def spawn(self, options: SpawnOptions) -> ProviderInstance:
+        self.calls.append("spawn")
+        if options.instance_type not in INSTANCE_TYPES:
+            raise self._error(ErrorCode.INVALID_SPEC, f"unknown instance type {options.instance_type}")
+        region = options.region or self.region
+        if region not in REGIONS:
+            raise self._error(ErrorCode.INVALID_SPEC, f"unknown region {region}")
+        with self._lock:
+            if options.idempotency_key:
+                for existing in self.instances.values():
+                    if existing.tags.get(IDEMPOTENCY_TAG) == options.idempotency_key:
+                        return existing
+            instance = ProviderInstance(
+                id=f"mem-{next(self._ids)}",
+                status=InstanceStatus.RUNNING,
+                provider=self.name,
+                name=options.name,
+                instance_type=options.instance_type,
+                region=region,
+                private_ip="10.0.0.1",
+                created_at=datetime.now(UTC),
+                tags=options.tags,
+                spot=options.spot,
+            )
+            self.instances[instance.id] = instance
+        return instance
+
+    def terminate(self, provider_id: str) -> None:
+        self.calls.append("terminate")
+        with self._lock:
+            if provider_id in self.instances:
+                self.instances[provider_id] = evolve(
+                    self.instances[provider_id], status=InstanceStatus.TERMINATED
+                )
+
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
+        self.calls.append("list_instances")
+        wanted = filter or ListFilter()
+        return [i for i in self.instances.values() if i.managed and wanted.matches(i)]
+
+    def get_instance(self, provider_id: str) -> ProviderInstance | None:
+        self.calls.append("get_instance")
+        return self.instances.get(provider_id)
+
+    def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
+        if provider_id not in self.instances:
+            raise self._error(ErrorCode.NOT_FOUND, f"no instance {provider_id}")
+        snapshot = ProviderSnapshot(
+            id=f"snap-{next(self._ids)}",
+            provider=self.name,
+            status=SnapshotStatus.AVAILABLE,
+            source_instance_id=provider_id,
+            name=name,
+        )
+        self.snapshots[snapshot.id] = snapshot
+        return snapshot
+
+    def get_snapshot_status(self, snapshot_id: str) -> SnapshotStatus:
+        if snapshot_id not in self.snapshots:
+            raise self._error(ErrorCode.NOT_FOUND, f"no snapshot {snapshot_id}")
+        return self.snapshots[snapshot_id].status
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        self.snapshots.pop(snapshot_id, None)
+
+    def request_spot_instance(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
+        instance = self.spawn(evolve(options, spot=True))
+        request = SpotRequest(
+            id=f"sir-{next(self._ids)}",
+            provider=self.name,
+            status=SpotRequestStatus.ACTIVE,
+            instance_type=options.instance_type,
+            region=instance.region,
+            max_price_per_hour=max_price_per_hour,
+            instance_id=instance.id,
+        )
+        self.spot_requests[request.id] = request
+        return request
+
+    def cancel_spot_request(self, request_id: str) -> None:
+        if request_id in self.spot_requests:
+            self.spot_requests[request_id] = evolve(
+                self.spot_requests[request_id], status=SpotRequestStatus.CANCELLED
+            )
+
+    def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
+        if instance_type not in INSTANCE_TYPES:
+            raise self._error(ErrorCode.INVALID_SPEC, f"unknown instance type {instance_type}")
+        return [
+            SpotPrice(instance_type, INSTANCE_TYPES[instance_type] / 3, region=r) for r in (region,) if r
+        ] or [SpotPrice(instance_type, INSTANCE_TYPES[instance_type] / 3, region=r) for r in REGIONS]
+
+
+def registration(**overrides: object) -> ProviderRegistration:
+    fields: dict[str, object] = {
+        "name": "memory",
+        "tier": Tier.TESTING,
+        "capabilities": CAPABILITIES,
+        "provider": MemoryProvider,
+        "compliance": ComplianceProfile(instance_type="mem.small", region=REGIONS[0], alt_region=REGIONS[1]),
+        "version": "0",
+    }
+    fields.update(overrides)
+    return ProviderRegistration(**fields)  # type: ignore[arg-type]
