@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
-from typing import Any, TypeVar
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from cattrs.preconf.json import make_converter
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 T = TypeVar("T")
 
-converter = make_converter()
+
+@cache
+def converter() -> Converter:
+    # Imported on first use: discovery and `providers list` never need cattrs.
+    from cattrs.preconf.json import make_converter
+
+    return make_converter()
 
 
 def project(value: object, cls: type[T]) -> T:
@@ -19,7 +26,7 @@ def project(value: object, cls: type[T]) -> T:
         return value
     if not isinstance(value, cls):
         raise TypeError(f"expected {cls.__name__}, got {type(value).__name__}")
-    return converter.structure(converter.unstructure(value, unstructure_as=cls), cls)
+    return converter().structure(converter().unstructure(value, unstructure_as=cls), cls)
 
 
 def project_all(values: object, cls: type[T]) -> list[T]:
@@ -39,11 +46,11 @@ def each(cls: type[T]) -> Callable[[object], list[T]]:
 
 def materialize(value: object, cls: type[T], **extra: Any) -> T:
     """Build a provider-specific subclass from a generic value plus the fields only it has."""
-    data = converter.unstructure(value, unstructure_as=type(value))
-    data.update(converter.unstructure(extra))
-    return converter.structure(data, cls)
+    data = converter().unstructure(value, unstructure_as=type(value))
+    data.update(converter().unstructure(extra))
+    return converter().structure(data, cls)
 
 
 def to_jsonable(value: object) -> Any:
     """Plain JSON-ready data (enums as values, datetimes as ISO 8601) for CLIs and logs."""
-    return converter.unstructure(value)
+    return converter().unstructure(value)

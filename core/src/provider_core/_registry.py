@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Hashable, Mapping
-from importlib.metadata import EntryPoint, entry_points
+from importlib import metadata
+from importlib.metadata import EntryPoint
 from typing import Any
 
 import attrs
@@ -103,7 +104,7 @@ class ProviderRegistry:
         source = f"{dist.name} {dist.version}" if dist is not None else entry_point.value
         try:
             loaded = entry_point.load()
-            registration = loaded if isinstance(loaded, ProviderRegistration) else loaded()
+            registration = loaded() if callable(loaded) and not isinstance(loaded, type) else loaded
             if not isinstance(registration, ProviderRegistration):
                 raise ValueError(
                     f"entry point gave {type(registration).__name__}, not a ProviderRegistration"
@@ -234,9 +235,9 @@ def discover(strict: bool = False, *, refresh: bool = False) -> ProviderRegistry
     with _discover_lock:
         if _discovered is None or refresh:
             registry = ProviderRegistry()
-            for entry_point in sorted(entry_points(group=PROVIDERS_GROUP), key=lambda e: e.name):
+            for entry_point in sorted(metadata.entry_points(group=PROVIDERS_GROUP), key=lambda e: e.name):
                 registry.load_entry_point(entry_point)
-            for entry_point in sorted(entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):
+            for entry_point in sorted(metadata.entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):
                 registry.load_plugin(entry_point)
             _discovered = registry
         registry = _discovered

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,6 +66,14 @@ def _str_map(value: Mapping[str, str] | None) -> dict[str, str]:
     return dict(value) if value is not None else {}
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _volumes(value: Iterable[VolumeAttachment]) -> tuple[VolumeAttachment, ...]:
+    return tuple(value)
+
+
 def _status_map(value: Mapping[str, str]) -> dict[str, InstanceStatus]:
     return {key: InstanceStatus(status) for key, status in value.items()}
 
@@ -83,7 +91,7 @@ class NetworkConfig:
     """Where an instance is placed on the provider's network (capability `custom_networking`)."""
 
     subnet_id: str | None = field(default=None, validator=v.text(optional=True))
-    security_group_ids: tuple[str, ...] = field(default=(), converter=tuple, validator=v.items_of(str))
+    security_group_ids: tuple[str, ...] = field(default=(), converter=_strings, validator=v.items_of(str))
     assign_public_ip: bool = field(default=True, validator=v.of_type(bool))
 
 
@@ -123,11 +131,11 @@ class SpawnOptions:
     idempotency_key: str | None = field(
         default=None, validator=v.text(optional=True, pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
     )
-    ssh_key_names: tuple[str, ...] = field(default=(), converter=tuple, validator=v.items_of(str))
+    ssh_key_names: tuple[str, ...] = field(default=(), converter=_strings, validator=v.items_of(str))
     gpu_count: int | None = field(default=None, validator=v.positive(optional=True))
     disk_gb: int | None = field(default=None, validator=v.positive(optional=True))
     volumes: tuple[VolumeAttachment, ...] = field(
-        default=(), converter=tuple, validator=v.items_of(VolumeAttachment)
+        default=(), converter=_volumes, validator=v.items_of(VolumeAttachment)
     )
     network: NetworkConfig | None = field(default=None, validator=v.of_type(NetworkConfig, optional=True))
 

@@ -1,0 +1,265 @@
+"""Every handle call goes through pluggy: downstream wrappers see it, only the named provider runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import provider_core
+import pytest
+from attrs import frozen
+from provider_core import (
+    MANAGED_TAG,
+    ErrorCode,
+    ProviderError,
+    ProviderInstance,
+    ProviderRegistry,
+    SpawnOptions,
+    hookimpl,
+)
+
+from tests.provider_core.memory import MemoryProvider, registration
+
+
+class AuditLog:
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, str]] = []
+
+    @hookimpl(wrapper=True)
+    def spawn(
+        self, provider: str, options: SpawnOptions
+    ) -> Generator[None, ProviderInstance, ProviderInstance]:
+        try:
+            instance = yield
+        except ProviderError as exc:
+            self.entries.append((provider, "spawn", exc.code))
+            raise
+        self.entries.append((provider, "spawn", instance.id))
+        return instance
+
+    @hookimpl(wrapper=True)
+    def terminate(self, provider: str, provider_id: str) -> Generator[None, None, None]:
+        yield
+        self.entries.append((provider, "terminate", provider_id))
+
+
+class BudgetGuard:
+    """Vetoes spawns past a per-provider budget."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent: dict[str, int] = {}
+
+    @hookimpl(wrapper=True)
+    def spawn(
+        self, provider: str, options: SpawnOptions
+    ) -> Generator[None, ProviderInstance, ProviderInstance]:
+        if self.spent.get(provider, 0) >= self.limit:
+            raise ProviderError(
+                ErrorCode.QUOTA_EXCEEDED, f"budget of {self.limit} spawns used", provider=provider
+            )
+        instance = yield
+        self.spent[provider] = self.spent.get(provider, 0) + 1
+        return instance
+
+
+class CostCentreTagger:
+    @hookimpl
+    def spawn_tags(self, provider: str, options: SpawnOptions) -> Mapping[str, str]:
+        return {"cost-centre": f"ml-{provider}"}
+
+
+def _two_providers() -> ProviderRegistry:
+    reg = ProviderRegistry()
+    reg.add(registration(name="alpha"))
+    reg.add(registration(name="beta"))
+    return reg
+
+
+def _options(name: str = "job") -> SpawnOptions:
+    return SpawnOptions(name=name, instance_type="mem.small")
+
+
+def test_audit_budget_and_tagger_plugins_see_every_spawn() -> None:
+    reg = _two_providers()
+    audit, budget = AuditLog(), BudgetGuard(limit=1)
+    # pluggy runs the last registered wrapper outermost, so the audit log also sees the veto.
+    for plugin in (budget, CostCentreTagger(), audit):
+        reg.plugin_manager.register(plugin)
+    alpha = reg.get("alpha")
+
+    first = alpha.spawn(_options())
+    assert first.tags["cost-centre"] == "ml-alpha"
+    assert first.tags[MANAGED_TAG] == "true"
+    with pytest.raises(ProviderError) as vetoed:
+        alpha.spawn(_options())
+    assert vetoed.value.code is ErrorCode.QUOTA_EXCEEDED
+    assert len(alpha.list_instances()) == 1, "a vetoed spawn never reached the provider"
+    alpha.terminate(first.id)
+    assert audit.entries == [
+        ("alpha", "spawn", first.id),
+        ("alpha", "spawn", ErrorCode.QUOTA_EXCEEDED),
+        ("alpha", "terminate", first.id),
+    ]
+
+
+def test_a_call_for_one_provider_runs_only_its_implementation() -> None:
+    reg = _two_providers()
+    alpha, beta = reg.get("alpha"), reg.get("beta")
+    beta.list_instances()  # builds beta so its implementation is registered too
+    beta_provider = beta.provider
+    assert isinstance(beta_provider, MemoryProvider)
+    beta_provider.calls.clear()
+    alpha.spawn(_options())
+    alpha.get_instance("mem-404")
+    assert beta_provider.calls == []
+    assert beta.list_instances() == []
+
+
+def test_handles_with_different_settings_dispatch_separately() -> None:
+    reg = ProviderRegistry()
+    reg.add(registration())
+    east, west = reg.get("memory", region="mem-east"), reg.get("memory", region="mem-west")
+    assert reg.get("memory", region="mem-east") is east
+    made = west.spawn(_options())
+    assert made.region == "mem-west"
+    assert east.list_instances() == []
+    assert [i.id for i in west.list_instances()] == [made.id]
+
+
+class Exploding(MemoryProvider):
+    def get_instance(self, provider_id: str) -> ProviderInstance | None:
+        raise KeyError(provider_id)
+
+
+def test_stray_exceptions_become_internal_errors_with_the_cause_chained() -> None:
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Exploding))
+    seen: list[BaseException] = []
+
+    class Observer:
+        @hookimpl(wrapper=True)
+        def get_instance(self, provider: str, provider_id: str) -> Generator[None, Any, Any]:
+            try:
+                return (yield)
+            except BaseException as exc:
+                seen.append(exc)
+                raise
+
+    reg.plugin_manager.register(Observer())
+    with pytest.raises(ProviderError) as raised:
+        reg.get("memory").get_instance("i-1")
+    assert raised.value.code is ErrorCode.INTERNAL
+    assert isinstance(raised.value.__cause__, KeyError)
+    assert [type(e) for e in seen] == [ProviderError], "wrappers already see the mapped error"
+
+
+@frozen
+class RichInstance(ProviderInstance):
+    availability_zone: str = "mem-east-1a"
+    volumes: tuple[str, ...] = ()
+
+
+class Enhancing(MemoryProvider):
+    def spawn(self, options: SpawnOptions) -> ProviderInstance:
+        generic = super().spawn(options)
+        rich = provider_core.materialize(generic, RichInstance, volumes=("vol-1",))
+        self.instances[rich.id] = rich
+        return rich
+
+
+def test_enhanced_types_never_leave_the_handle() -> None:
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Enhancing))
+    handle = reg.get("memory")
+    made = handle.spawn(_options())
+    assert isinstance(handle.provider, Enhancing)
+    assert isinstance(handle.provider.instances[made.id], RichInstance), "the provider keeps its own type"
+    assert type(made) is ProviderInstance
+    assert type(handle.get_instance(made.id)) is ProviderInstance
+    assert [type(i) for i in handle.list_instances()] == [ProviderInstance]
+    assert made == provider_core.project(handle.provider.instances[made.id], ProviderInstance)
+
+
+def test_lifecycle_hooks_fire_once_per_build_and_shutdown() -> None:
+    events: list[tuple[str, str]] = []
+
+    class Lifecycle:
+        @hookimpl
+        def on_startup(self, provider: str) -> None:
+            events.append(("startup", provider))
+
+        @hookimpl
+        def on_shutdown(self, provider: str) -> None:
+            events.append(("shutdown", provider))
+
+    class Closing(MemoryProvider):
+        def close(self) -> None:
+            events.append(("close", self.name))
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Closing))
+    reg.plugin_manager.register(Lifecycle())
+    handle = reg.get("memory")
+    assert events == [], "building is lazy"
+    handle.list_instances()
+    handle.list_instances()
+    reg.close()
+    assert events == [("startup", "memory"), ("shutdown", "memory"), ("close", "memory")]
+
+
+def test_provider_hooks_only_see_their_own_provider() -> None:
+    seen: list[str] = []
+
+    class AlphaHooks:
+        @hookimpl
+        def on_startup(self, provider: str) -> None:
+            seen.append(provider)
+
+    reg = ProviderRegistry()
+    reg.add(registration(name="alpha", hooks=(AlphaHooks(),)))
+    reg.add(registration(name="beta"))
+    reg.get("beta").list_instances()
+    reg.get("alpha").list_instances()
+    assert seen == ["alpha"]
+
+
+def test_reserved_tags_and_wrong_argument_types_are_rejected(handle: provider_core.ProviderHandle) -> None:
+    with pytest.raises(ProviderError, match="reserved: provider-core:managed"):
+        handle.spawn(SpawnOptions(name="x", instance_type="mem.small", tags={MANAGED_TAG: "false"}))
+    with pytest.raises(ValueError, match="options must be SpawnOptions, got dict"):
+        handle.spawn({"name": "x"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="provider_id must be a non-empty string"):
+        handle.terminate("")
+    with pytest.raises(ValueError, match="filter must be a ListFilter"):
+        handle.list_instances("running")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "", "instance_type": "t"}, "SpawnOptions.name must be a non-empty string"),
+        ({"name": 3, "instance_type": "t"}, "SpawnOptions.name must be a non-empty string"),
+        (
+            {"name": "n", "instance_type": "t", "tags": {"k": 1}},
+            "SpawnOptions.tags must map strings to strings",
+        ),
+        (
+            {"name": "n", "instance_type": "t", "max_price_per_hour": -1},
+            "max_price_per_hour must be a positive",
+        ),
+        ({"name": "n", "instance_type": "t", "idempotency_key": "has space"}, "idempotency_key must match"),
+        ({"name": "n", "instance_type": "t", "spot": "yes"}, "SpawnOptions.spot must be bool"),
+    ],
+)
+def test_malformed_options_name_the_field(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SpawnOptions(**fields)
+
+
+def test_a_factory_returning_the_wrong_thing_is_an_internal_error() -> None:
+    reg = ProviderRegistry()
+    reg.add(registration(provider=lambda **_: object()))
+    with pytest.raises(ProviderError, match="factory returned object, not a Provider") as raised:
+        reg.get("memory").list_instances()
+    assert raised.value.code is ErrorCode.INTERNAL
