@@ -20,7 +20,9 @@ sys.path.insert(0, str(REPO))
 from provider_core import ListFilter, ProviderRegistry, SpawnOptions  # noqa: E402
 from tests.provider_core.memory import MemoryProvider, registration  # noqa: E402
 
-DISCOVER = "import provider_core; r = provider_core.discover(); [r.registration(n).capabilities for n in r.names()]"
+DISCOVER = (
+    "import provider_core; r = provider_core.discover(); [r.registration(n).capabilities for n in r.names()]"
+)
 
 
 def fresh_interpreter(code: str, runs: int) -> float:
@@ -50,8 +52,9 @@ def main() -> int:
     args = parser.parse_args()
 
     baseline = fresh_interpreter("pass", args.runs)
-    discover = fresh_interpreter(DISCOVER, args.runs) - baseline
-    boto3 = fresh_interpreter("import boto3", args.runs) - baseline
+    lazy = fresh_interpreter(DISCOVER, args.runs) - baseline
+    # What discovery would cost if it imported the SDKs of the installed providers.
+    eager = fresh_interpreter(DISCOVER + "; import boto3, botocore.session, httpx", args.runs) - baseline
 
     registry = ProviderRegistry()
     registry.add(registration())
@@ -68,12 +71,24 @@ def main() -> int:
     list_provider = per_call(lambda: direct.list_instances(everything), 20)
 
     rows = [
-        ("discover + read every registration / `import boto3`", discover / boto3, 0.5,
-         f"{discover * 1000:.0f} ms vs {boto3 * 1000:.0f} ms"),
-        ("get_instance through hooks / direct call", via_handle / via_provider, 60.0,
-         f"{via_handle * 1e6:.1f} us vs {via_provider * 1e6:.2f} us"),
-        ("list 1000 instances through hooks / direct call", list_handle / list_provider, 40.0,
-         f"{list_handle * 1000:.1f} ms vs {list_provider * 1000:.2f} ms"),
+        (
+            "lazy discovery / discovery that also imports the SDKs",
+            lazy / eager,
+            0.7,
+            f"{lazy * 1000:.0f} ms vs {eager * 1000:.0f} ms",
+        ),
+        (
+            "get_instance through hooks / direct call",
+            via_handle / via_provider,
+            60.0,
+            f"{via_handle * 1e6:.1f} us vs {via_provider * 1e6:.2f} us",
+        ),
+        (
+            "list 1000 instances through hooks / direct call",
+            list_handle / list_provider,
+            5.0,
+            f"{list_handle * 1000:.1f} ms vs {list_provider * 1000:.2f} ms",
+        ),
     ]
     failed = False
     lines = ["| measure | ratio | bound | raw |", "|---|---|---|---|"]
@@ -84,11 +99,12 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        (REPO / "benchmarks" / "RESULTS.md").write_text(
-            "# Benchmark results\n\nProduced by `hatch run bench --write` (`python benchmarks/run.py --write`) on "
-            "the project's 2-core machine; each ratio compares two measurements taken in the same run.\n\n"
-            + table + "\n"
+        header = (
+            "# Benchmark results\n\n"
+            "Produced by `hatch run bench --write` (`python benchmarks/run.py --write`)\n"
+            "on the project's 2-core machine; each ratio compares two measurements taken in the same run.\n\n"
         )
+        (REPO / "benchmarks" / "RESULTS.md").write_text(header + table + "\n")
     return 1 if failed else 0
 
 

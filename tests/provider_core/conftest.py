@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from provider_core import ProviderHandle, ProviderRegistry
 
+from provider_core import ProviderHandle, ProviderRegistry
 from tests.provider_core.memory import registration
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from attrs import evolve
+
 from provider_core import (
     IDEMPOTENCY_TAG,
     Capabilities,
@@ -37,8 +38,11 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
     name = "memory"
     capabilities = CAPABILITIES
 
-    def __init__(self, region: str = REGIONS[0]) -> None:
+    def __init__(self, region: str = REGIONS[0], boot_reads: int = 0) -> None:
         self.region = region
+        # Instances start pending and turn running after this many reads, like a real boot (0: at once).
+        self.boot_reads = boot_reads
+        self._reads_left: dict[str, int] = {}
         self.instances: dict[str, ProviderInstance] = {}
         self.snapshots: dict[str, ProviderSnapshot] = {}
         self.spot_requests: dict[str, SpotRequest] = {}
@@ -63,7 +67,7 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
                         return existing
             instance = ProviderInstance(
                 id=f"mem-{next(self._ids)}",
-                status=InstanceStatus.RUNNING,
+                status=InstanceStatus.PENDING if self.boot_reads else InstanceStatus.RUNNING,
                 provider=self.name,
                 name=options.name,
                 instance_type=options.instance_type,
@@ -74,7 +78,19 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
                 spot=options.spot,
             )
             self.instances[instance.id] = instance
+            if self.boot_reads:
+                self._reads_left[instance.id] = self.boot_reads
         return instance
+
+    def _observe(self, provider_id: str) -> None:
+        with self._lock:
+            left = self._reads_left.pop(provider_id, 0) - 1
+            if left > 0:
+                self._reads_left[provider_id] = left
+            elif left == 0 and self.instances[provider_id].status is InstanceStatus.PENDING:
+                self.instances[provider_id] = evolve(
+                    self.instances[provider_id], status=InstanceStatus.RUNNING
+                )
 
     def terminate(self, provider_id: str) -> None:
         self.calls.append("terminate")
@@ -87,10 +103,14 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         self.calls.append("list_instances")
         wanted = filter or ListFilter()
+        for provider_id in list(self._reads_left):
+            self._observe(provider_id)
         return [i for i in self.instances.values() if i.managed and wanted.matches(i)]
 
     def get_instance(self, provider_id: str) -> ProviderInstance | None:
         self.calls.append("get_instance")
+        if provider_id in self._reads_left:
+            self._observe(provider_id)
         return self.instances.get(provider_id)
 
     def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:

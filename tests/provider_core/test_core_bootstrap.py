@@ -7,11 +7,12 @@ import os
 import subprocess
 from pathlib import Path
 
-import provider_core
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import provider_core
 from provider_core import (
     BootstrapConfig,
     BootstrapFormat,

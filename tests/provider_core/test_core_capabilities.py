@@ -7,8 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import provider_core
 import pytest
+
+import provider_core
 from provider_core import (
     BootstrapConfig,
     Capabilities,
@@ -19,7 +20,6 @@ from provider_core import (
     SpawnOptions,
     VolumeAttachment,
 )
-
 from tests.provider_core.memory import MemoryProvider, registration
 
 PRELUDE = """

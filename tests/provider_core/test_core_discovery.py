@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-import provider_core
 import pytest
 
+import provider_core
 from tests.provider_core.distributions import make_distribution, run_python
 
 PROVIDERS = "provider_core.providers"

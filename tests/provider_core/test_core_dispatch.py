@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-import provider_core
 import pytest
 from attrs import frozen
+
+import provider_core
 from provider_core import (
     MANAGED_TAG,
     ErrorCode,
@@ -17,7 +18,6 @@ from provider_core import (
     SpawnOptions,
     hookimpl,
 )
-
 from tests.provider_core.memory import MemoryProvider, registration
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from datetime import datetime
 
-import provider_core
 from attrs import evolve
+
+import provider_core
 from provider_core import (
     MANAGED_TAG,
     Drift,
@@ -24,7 +25,6 @@ from provider_core import (
     SpawnOptions,
     hookimpl,
 )
-
 from tests.provider_core.memory import MemoryProvider, registration
 
 

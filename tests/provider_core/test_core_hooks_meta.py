@@ -13,7 +13,9 @@ from provider_core import BootstrapConfig, ProviderRegistry, SpawnOptions, _hook
 from tests.provider_core.memory import registration
 
 HOOKS = sorted(
-    name for name, fn in vars(_hooks).items() if inspect.isfunction(fn) and hasattr(fn, f"{_hooks.PROJECT}_spec")
+    name
+    for name, fn in vars(_hooks).items()
+    if inspect.isfunction(fn) and hasattr(fn, f"{_hooks.PROJECT}_spec")
 )
 README = Path(__file__).resolve().parents[2] / "core" / "README.md"
 
@@ -33,7 +35,8 @@ def test_every_hook_is_documented_with_its_arguments() -> None:
 def test_every_hook_has_a_one_line_docstring() -> None:
     for name in HOOKS:
         doc = inspect.getdoc(getattr(_hooks, name)) or ""
-        assert doc and "\n" not in doc, f"hook {name} needs a one-line docstring"
+        assert doc, f"hook {name} needs a docstring"
+        assert "\n" not in doc, f"hook {name} needs a one-line docstring"
 
 
 class Recorder:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+
 from provider_core import (
     TAXONOMY,
     ErrorCategory,

@@ -12,13 +12,15 @@ from provider_core._errors import (
     as_provider_error,
 )
 from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps, managed_tags
-from provider_core._hooks import hookimpl, hookspec
-from provider_core._lifecycle import compute_drift
+from provider_core._hooks import PROVIDER_METHODS, hookimpl, hookspec
+from provider_core._lifecycle import compute_drift, timed_report
 from provider_core._provider import Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, Setting
 from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
 from provider_core._retry import RetryPolicy, call_with_timeout, retry
+from provider_core._sweep import SweepError, sweep, sweep_candidates
 from provider_core._types import (
+    GONE_STATUSES,
     IDEMPOTENCY_TAG,
     MANAGED_TAG,
     BootstrapConfig,
@@ -44,9 +46,11 @@ from provider_core._types import (
 )
 
 __all__ = [
+    "GONE_STATUSES",
     "IDEMPOTENCY_TAG",
     "MANAGED_TAG",
     "OPTIONAL_METHODS",
+    "PROVIDER_METHODS",
     "TAXONOMY",
     "BootstrapConfig",
     "BootstrapFormat",
@@ -81,6 +85,7 @@ __all__ = [
     "SpotPrice",
     "SpotRequest",
     "SpotRequestStatus",
+    "SweepError",
     "Tier",
     "UnknownProvider",
     "VolumeAttachment",
@@ -99,5 +104,8 @@ __all__ = [
     "render_shell",
     "retry",
     "sha256_hex",
+    "sweep",
+    "sweep_candidates",
+    "timed_report",
     "to_jsonable",
 ]

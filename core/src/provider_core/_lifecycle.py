@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -58,32 +58,16 @@ def compute_drift(expected: Mapping[str, InstanceStatus], actual: Iterable[Provi
     return drift
 
 
-class DefaultHeartbeat:
-    """Registered by every registry; runs last, so a provider's own on_heartbeat wins."""
-
-    @hookimpl(trylast=True)
-    def on_heartbeat(self, provider: str, task: HeartbeatTask, handle: ProviderHandle) -> HeartbeatReport:
-        started = time.monotonic()
-        drift: list[Drift] = []
-        try:
-            listed = handle.list_instances()
-            if task.kind is HeartbeatKind.RECONCILE:
-                drift = compute_drift(task.expected, listed)
-        except ProviderError as exc:
-            return _report(provider, task, started, healthy=False, message=str(exc))
-        message = f"{len(listed)} managed instance(s)" + (f", {len(drift)} drift(s)" if drift else "")
-        return _report(provider, task, started, healthy=True, message=message, drift=tuple(drift))
-
-
-def _report(
-    provider: str,
-    task: HeartbeatTask,
-    started: float,
-    *,
-    healthy: bool,
-    message: str,
-    drift: tuple[Drift, ...] = (),
+def timed_report(
+    provider: str, task: HeartbeatTask, probe: Callable[[], tuple[str, Sequence[Drift]]]
 ) -> HeartbeatReport:
+    """Run probe and time it; a ProviderError makes the report unhealthy instead of escaping."""
+    started = time.monotonic()
+    try:
+        message, drift = probe()
+        healthy = True
+    except ProviderError as exc:
+        message, drift, healthy = str(exc), (), False
     return HeartbeatReport(
         provider=provider,
         kind=task.kind,
@@ -91,5 +75,18 @@ def _report(
         checked_at=datetime.now(UTC),
         latency_s=time.monotonic() - started,
         message=message,
-        drift=drift,
+        drift=tuple(drift),
     )
+
+
+class DefaultHeartbeat:
+    """Registered by every registry; runs last, so a provider's own on_heartbeat wins."""
+
+    @hookimpl(trylast=True)
+    def on_heartbeat(self, provider: str, task: HeartbeatTask, handle: ProviderHandle) -> HeartbeatReport:
+        def probe() -> tuple[str, list[Drift]]:
+            listed = handle.list_instances()
+            drift = compute_drift(task.expected, listed) if task.kind is HeartbeatKind.RECONCILE else []
+            return f"{len(listed)} managed instance(s)" + (f", {len(drift)} drift(s)" if drift else ""), drift
+
+        return timed_report(provider, task, probe)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -40,6 +40,18 @@ class ComplianceProfile:
     test_double: TestDouble | None = None
 
 
+def _hook_objects(value: Iterable[object]) -> tuple[object, ...]:
+    return tuple(value)
+
+
+def _contracts(value: Iterable[type | str]) -> tuple[type | str, ...]:
+    return tuple(value)
+
+
+def _settings(value: Iterable[Setting]) -> tuple[Setting, ...]:
+    return tuple(value)
+
+
 @frozen
 class ProviderRegistration:
     name: str = field(validator=v.text(pattern=NAME_PATTERN.pattern))
@@ -47,13 +59,13 @@ class ProviderRegistration:
     capabilities: Capabilities = field(validator=v.of_type(Capabilities))
     # Usually the Provider subclass itself; called with the handle's settings on first use.
     provider: Callable[..., Provider[Any, Any]] = field(validator=v.of_type(Callable))  # type: ignore[arg-type]
-    hooks: tuple[object, ...] = field(default=(), converter=tuple)
+    hooks: tuple[object, ...] = field(default=(), converter=_hook_objects)
     workflows: Mapping[str, Callable[..., Any]] = field(factory=dict)
     # Test classes, or "module:Class" paths imported only by the compliance suite.
-    contracts: tuple[type | str, ...] = field(default=(), converter=tuple)
+    contracts: tuple[type | str, ...] = field(default=(), converter=_contracts)
     compliance: ComplianceProfile | None = None
     version: str | None = None
-    settings: tuple[Setting, ...] = field(default=(), converter=tuple)
+    settings: tuple[Setting, ...] = field(default=(), converter=_settings)
     description: str = ""
 
     def setting(self, name: str) -> Setting | None:

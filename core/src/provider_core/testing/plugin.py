@@ -1,4 +1,9 @@
-"""pytest11 entry point of the compliance suite."""
+"""pytest11 entry point of the compliance suite.
+
+pytest loads this module in every run, so it only declares options and markers: discovery, test doubles
+and the suite's fixtures live in the suite package's conftest, which pytest loads only when the suite
+(`pytest --pyargs provider_core.testing`) is collected.
+"""
 
 from __future__ import annotations
 
@@ -7,5 +12,35 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("provider_core", "provider-core compliance suite")
-    group.addoption("--provider", action="append", default=[], help="provider to check (repeatable)")
+    group.addoption(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="installed provider to check (repeatable; default: every installed working provider)",
+    )
+    group.addoption(
+        "--registration",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="check a registration that is not installed: a ProviderRegistration or a zero-argument "
+        "callable returning one (repeatable)",
+    )
     group.addoption("--live", action="store_true", help="use real accounts instead of test doubles")
+    group.addoption(
+        "--compliance-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long the suite waits for asynchronous state changes (boot, termination)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires(*flags): run only against providers declaring these capability flags"
+    )
+    config.addinivalue_line(
+        "markers", "provider_core_target(key): a provider-specific contract collected for one provider"
+    )

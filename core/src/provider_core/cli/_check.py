@@ -1,0 +1,150 @@
+"""`providers check`: the compliance suite in a pytest subprocess, summarised readably."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+
+from provider_core import discover
+from provider_core.cli._common import (
+    REPORT_ENV,
+    CliFailure,
+    ExitCode,
+    json_option,
+    lookup,
+    parse_pairs,
+    provider_settings,
+    set_option,
+)
+from provider_core.cli._output import Output, table
+
+# pytest's own exit statuses that are not "some tests failed".
+_PYTEST_STATUS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests collected"}
+
+
+def _settings_env(out: Output, name: str, pairs: tuple[str, ...]) -> dict[str, str]:
+    """--set values reach the suite's provider through the environment variables the provider reads."""
+    registration = lookup(discover(), name)
+    given = provider_settings(out, registration, parse_pairs(pairs, "--set"))
+    env: dict[str, str] = {}
+    for key, value in given.items():
+        setting = registration.setting(key)
+        if setting is None or not setting.env:
+            raise click.UsageError(
+                f"setting '{key}' of '{name}' has no environment variable; check cannot pass it"
+            )
+        env[setting.env] = value
+    return env
+
+
+def _run(out: Output, command: list[str], env: dict[str, str], verbose: bool) -> list[str]:
+    """Run pytest; its output is kept (and streamed with -v) through the redacting stderr."""
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if verbose:
+                out.stderr.write(line)
+    return lines
+
+
+def _summary(name: str, report: dict[str, Any], status: int) -> dict[str, Any]:
+    results = report["results"]
+    counts = Counter(r["outcome"] for r in results)
+    return {
+        "provider": name,
+        "ok": status == 0,
+        "pytest_exit_status": status,
+        "counts": {k: counts.get(k, 0) for k in ("passed", "failed", "error", "skipped")},
+        "problems": [r for r in results if r["outcome"] in ("failed", "error")],
+        "skipped": dict(Counter(r["message"] for r in results if r["outcome"] == "skipped")),
+    }
+
+
+def _show(out: Output, summary: dict[str, Any]) -> None:
+    counts = summary["counts"]
+    verdict = "PASSED" if summary["ok"] else "FAILED"
+    out.out.print(
+        f"compliance of {summary['provider']}: {verdict} - {counts['passed']} passed, "
+        f"{counts['failed']} failed, {counts['error']} errors, {counts['skipped']} skipped",
+        style="green" if summary["ok"] else "red",
+    )
+    if summary["problems"]:
+        rows = [(p["outcome"], p["test"].split("::", 1)[-1], p["message"]) for p in summary["problems"]]
+        out.print(table(("outcome", "test", "reason"), rows))
+    if summary["skipped"]:
+        out.print(table(("skipped", "reason"), [(n, why) for why, n in summary["skipped"].items()]))
+
+
+@click.command("check", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.option("--live", is_flag=True, help="Use the real account instead of the local test double.")
+@click.option("-k", "keyword", help="Only tests matching this pytest -k expression.")
+@click.option("-v", "--verbose", is_flag=True, help="Stream pytest's own output too.")
+@set_option
+@json_option
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def check_command(
+    out: Output,
+    name: str,
+    live: bool,
+    keyword: str | None,
+    verbose: bool,
+    settings: tuple[str, ...],
+    as_json: bool,
+    pytest_args: tuple[str, ...],
+) -> int:
+    """Run the compliance suite against NAME (extra arguments after -- go to pytest)."""
+    env = {**os.environ, **_settings_env(out, name, settings)}
+    if importlib.util.find_spec("pytest") is None:
+        raise CliFailure("the compliance suite needs pytest: pip install 'provider-core[testing]'")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "provider_core.cli._pytest_report",
+    ]
+    command += ["--pyargs", "provider_core.testing", "--provider", name, "-q", "-rN"]
+    command += ["--live"] if live else []
+    command += ["-k", keyword] if keyword else []
+    command += list(pytest_args)
+    with tempfile.TemporaryDirectory(prefix="providers-check-") as folder:
+        report_path = Path(folder) / "report.json"
+        env[REPORT_ENV] = str(report_path)
+        lines = _run(out, command, env, verbose)
+        report = json.loads(report_path.read_text()) if report_path.exists() else None
+    if report is None or report["exit_status"] in _PYTEST_STATUS:
+        status = report["exit_status"] if report else None
+        why = _PYTEST_STATUS.get(status, "pytest did not run") if status is not None else "pytest did not run"
+        if not verbose:
+            out.stderr.write("".join(lines[-30:]))
+        raise CliFailure(
+            f"compliance suite for '{name}': {why}", ExitCode.USAGE if status == 4 else ExitCode.FAILURE
+        )
+    summary = _summary(name, report, report["exit_status"])
+    if as_json:
+        out.json(summary)
+    else:
+        _show(out, summary)
+        if not summary["ok"]:
+            out.note(
+                f"details: providers check {name} -v "
+                f"(or: pytest --pyargs provider_core.testing --provider {name})"
+            )
+    return ExitCode.OK if summary["ok"] else ExitCode.FAILURE

@@ -1,0 +1,189 @@
+"""What every command shares: exit codes, --set parsing, provider lookup and the one-line error."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Any, TypeVar
+
+import click
+
+from provider_core import (
+    TAXONOMY,
+    ErrorCategory,
+    ErrorCode,
+    ProviderError,
+    ProviderHandle,
+    ProviderRegistration,
+    ProviderRegistry,
+    discover,
+)
+from provider_core.cli._output import Output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Where the pytest run of `providers check` writes its JSON summary (see _pytest_report.py).
+REPORT_ENV = "PROVIDERS_CHECK_REPORT"
+# For providers that declare no settings, a key named like this is still treated as a secret.
+_SECRET_NAME = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    PROVIDER_ERROR = 3
+    AUTH = 4
+
+
+class CliFailure(Exception):
+    """A failure that is not a provider error: printed as one line, exits with its code."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+# What to do next, per category; the meaning and retryability come from the taxonomy itself.
+_ACTIONS: dict[ErrorCategory, str] = {
+    ErrorCategory.CAPACITY: "try another instance type or region, or retry later",
+    ErrorCategory.AUTH: "check the credentials{where}",
+    ErrorCategory.RATE_LIMIT: "wait, then retry",
+    ErrorCategory.VALIDATION: "check the options against `providers info {provider}`",
+    ErrorCategory.NOT_FOUND: "check the id with `providers ls {provider}`",
+    ErrorCategory.TRANSIENT: "the provider's endpoint is failing or unreachable; retry later",
+    ErrorCategory.INTERNAL: "the provider did not classify this failure; report it to its maintainers",
+}
+
+
+def hint(error: ProviderError) -> str:
+    entry = TAXONOMY[error.code]
+    where = ""
+    registration = discover().registrations().get(error.provider)
+    if registration is not None and error.code is ErrorCode.AUTH_ERROR:
+        names = [
+            f"{s.env} or --set {s.name}=..." if s.env else f"--set {s.name}=..."
+            for s in registration.settings
+            if s.secret
+        ]
+        where = f" ({'; '.join(names)})" if names else ""
+    action = _ACTIONS[entry.category].format(where=where, provider=error.provider)
+    retry = "retryable" if entry.retryable else "not retryable"
+    return f"{entry.meaning} ({entry.category}, {retry}): {action}"
+
+
+def exit_code_for(error: ProviderError) -> ExitCode:
+    return ExitCode.AUTH if error.code is ErrorCode.AUTH_ERROR else ExitCode.PROVIDER_ERROR
+
+
+def error_line(out: Output, error: ProviderError) -> ExitCode:
+    """Print the one line a provider error gets (code, provider, message, hint); return its exit code."""
+    out.error(f"{error} -- hint: {hint(error)}")
+    return exit_code_for(error)
+
+
+def error_document(error: ProviderError) -> dict[str, object]:
+    return {
+        "error": {
+            "code": error.code.value,
+            "provider": error.provider,
+            "message": error.message,
+            "category": error.category.value,
+            "retryable": error.retryable,
+            "retry_after": error.retry_after,
+            "hint": hint(error),
+        }
+    }
+
+
+# -- options shared by commands --------------------------------------------------------------------
+
+
+def _enable_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    out = ctx.find_object(Output)
+    if value and out is not None:
+        out.json_mode = True
+    return value
+
+
+def json_option(fn: F) -> F:
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_enable_json,
+        is_eager=True,
+        help="Print JSON for machines instead of tables.",
+    )(fn)
+
+
+def set_option(fn: F) -> F:
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Provider setting (repeatable); see `providers info NAME` for the keys.",
+    )(fn)
+
+
+def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            # The text may be a mistyped secret, so it is not echoed.
+            raise click.UsageError(f"{option} expects KEY=VALUE (an item without '=' was given)")
+        pairs[key.strip()] = value
+    return pairs
+
+
+# -- providers -------------------------------------------------------------------------------------
+
+
+def lookup(registry: ProviderRegistry, name: str) -> ProviderRegistration:
+    broken = registry.broken()
+    if name in broken:
+        raise CliFailure(f"provider '{name}' is installed but broken: {broken[name]}")
+    if name not in registry.names():
+        installed = ", ".join(registry.names()) or "none"
+        raise click.UsageError(f"unknown provider '{name}'; installed providers: {installed}")
+    return registry.registration(name)
+
+
+def provider_settings(
+    out: Output, registration: ProviderRegistration, pairs: dict[str, str]
+) -> dict[str, str]:
+    """Check --set keys against the provider's declared settings and register secret values."""
+    declared = {s.name: s for s in registration.settings}
+    unknown = sorted(set(pairs) - set(declared))
+    if declared and unknown:
+        raise click.UsageError(
+            f"unknown setting(s) for provider '{registration.name}': {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(declared))}"
+        )
+    for key, value in pairs.items():
+        setting = declared.get(key)
+        if setting.secret if setting is not None else _SECRET_NAME.search(key):
+            out.secret(value)
+    # A provider reads these itself, and its error messages might quote them.
+    for setting in registration.settings:
+        if setting.secret and setting.env:
+            out.secret(os.environ.get(setting.env))
+    return pairs
+
+
+@contextmanager
+def open_handle(out: Output, name: str, pairs: Sequence[str]) -> Iterator[ProviderHandle]:
+    """A handle built with --set settings; the provider is shut down when the command ends."""
+    registry = discover()
+    registration = lookup(registry, name)
+    settings = provider_settings(out, registration, parse_pairs(pairs, "--set"))
+    handle = registry.get(name, **settings)
+    try:
+        yield handle
+    finally:
+        handle.close()

@@ -1,0 +1,275 @@
+"""Instance commands: spawn, ls, get, terminate and sweep."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from provider_core import (
+    GONE_STATUSES,
+    BootstrapFormat,
+    BootstrapScript,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    ProviderError,
+    ProviderHandle,
+    ProviderInstance,
+    SpawnOptions,
+    SweepError,
+    sweep,
+    sweep_candidates,
+    to_jsonable,
+)
+from provider_core.cli._common import (
+    ExitCode,
+    error_line,
+    json_option,
+    open_handle,
+    parse_pairs,
+    set_option,
+)
+from provider_core.cli._output import Output, table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+COLUMNS = ("id", "name", "status", "type", "region", "public ip", "private ip", "spot", "created")
+
+
+def instance_row(instance: ProviderInstance) -> tuple[object, ...]:
+    created = instance.created_at.strftime("%Y-%m-%d %H:%M:%S") if instance.created_at else None
+    return (
+        instance.id,
+        instance.name,
+        instance.status.value,
+        instance.instance_type,
+        instance.region,
+        instance.public_ip,
+        instance.private_ip,
+        "yes" if instance.spot else "-",
+        created,
+    )
+
+
+def show_instances(out: Output, instances: Sequence[ProviderInstance], as_json: bool) -> None:
+    if as_json:
+        out.json([to_jsonable(i) for i in instances])
+    elif instances:
+        out.print(table(COLUMNS, [instance_row(i) for i in instances]))
+    else:
+        out.print("No instances.")
+
+
+def filter_options(fn: F) -> F:
+    statuses = click.Choice([s.value for s in InstanceStatus])
+    for option in reversed(
+        [
+            click.option("--status", "statuses", multiple=True, type=statuses, help="Status (repeatable)."),
+            click.option("--region", help="Only this region."),
+            click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag (repeatable)."),
+            click.option("--name-prefix", help="Only names starting with this."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def build_filter(
+    statuses: Sequence[str], region: str | None, tags: Sequence[str], name_prefix: str | None
+) -> ListFilter:
+    return ListFilter(
+        statuses=statuses or None, region=region, tags=parse_pairs(tags, "--tag"), name_prefix=name_prefix
+    )
+
+
+def read_bootstrap(path: Path) -> BootstrapScript:
+    content = path.read_text(encoding="utf-8")
+    fmt = BootstrapFormat.CLOUD_INIT if content.startswith("#cloud-config") else BootstrapFormat.SHELL
+    return BootstrapScript(content, fmt)
+
+
+@click.command("spawn")
+@click.argument("name")
+@click.option("--type", "instance_type", required=True, help="Instance type, e.g. t3.micro.")
+@click.option("--region", help="Region (providers with multi_region).")
+@click.option("--image", help="Image or AMI.")
+@click.option("--spot", is_flag=True, help="Ask for a spot instance (providers with spot).")
+@click.option("--max-price", type=float, help="Highest hourly price for --spot.")
+@click.option("--name", "instance_name", help="Instance name (default: providers-<random>).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag (repeatable).")
+@click.option(
+    "--bootstrap-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Script to run at first boot (cloud-init when it starts with #cloud-config, else shell).",
+)
+@click.option("--idempotency-key", help="Same key, same instance (providers with idempotent_spawn).")
+@set_option
+@json_option
+@click.pass_obj
+def spawn_command(
+    out: Output,
+    name: str,
+    instance_type: str,
+    region: str | None,
+    image: str | None,
+    spot: bool,
+    max_price: float | None,
+    instance_name: str | None,
+    tags: tuple[str, ...],
+    bootstrap_file: Path | None,
+    idempotency_key: str | None,
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """Create an instance at provider NAME."""
+    try:
+        options = SpawnOptions(
+            name=instance_name or f"providers-{secrets.token_hex(4)}",
+            instance_type=instance_type,
+            region=region,
+            image=image,
+            spot=spot,
+            max_price_per_hour=max_price,
+            bootstrap=read_bootstrap(bootstrap_file) if bootstrap_file else None,
+            tags=parse_pairs(tags, "--tag"),
+            idempotency_key=idempotency_key,
+        )
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(f"invalid spawn options: {exc}") from exc
+    with open_handle(out, name, settings) as handle:
+        instance = handle.spawn(options)
+    show_instances(out, [instance], as_json)
+    return ExitCode.OK
+
+
+@click.command("ls")
+@click.argument("name")
+@filter_options
+@set_option
+@json_option
+@click.pass_obj
+def ls_command(
+    out: Output,
+    name: str,
+    statuses: tuple[str, ...],
+    region: str | None,
+    tags: tuple[str, ...],
+    name_prefix: str | None,
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """List the managed instances at provider NAME."""
+    wanted = build_filter(statuses, region, tags, name_prefix)
+    with open_handle(out, name, settings) as handle:
+        instances = handle.list_instances(wanted)
+    show_instances(out, instances, as_json)
+    return ExitCode.OK
+
+
+@click.command("get")
+@click.argument("name")
+@click.argument("instance_id")
+@set_option
+@json_option
+@click.pass_obj
+def get_command(out: Output, name: str, instance_id: str, settings: tuple[str, ...], as_json: bool) -> int:
+    """Show one instance; exits 3 (NOT_FOUND) when it does not exist."""
+    with open_handle(out, name, settings) as handle:
+        instance = handle.get_instance(instance_id)
+    if instance is None:
+        raise ProviderError(ErrorCode.NOT_FOUND, f"no instance '{instance_id}'", provider=name)
+    if as_json:
+        out.json(to_jsonable(instance))
+        return ExitCode.OK
+    out.print(table(COLUMNS, [instance_row(instance)]))
+    if instance.tags:
+        out.print(table(("tag", "value"), sorted(instance.tags.items())))
+    if instance.status_reason:
+        out.print(f"status reason: {instance.status_reason}")
+    return ExitCode.OK
+
+
+def terminate_all(handle: ProviderHandle, ids: Sequence[str]) -> tuple[list[str], list[ProviderError]]:
+    """Terminate each id, carrying on past failures; returns what was terminated and what failed."""
+    done: list[str] = []
+    failed: list[ProviderError] = []
+    for instance_id in ids:
+        try:
+            handle.terminate(instance_id)
+            done.append(instance_id)
+        except ProviderError as exc:
+            failed.append(exc)
+    return done, failed
+
+
+def finish(out: Output, done: list[str], failed: list[ProviderError], as_json: bool, **extra: Any) -> int:
+    if as_json:
+        errors = [{"code": e.code.value, "message": e.message} for e in failed]
+        out.json({"terminated": done, "failed": errors, **extra})
+    else:
+        for instance_id in done:
+            out.print(f"terminated {instance_id}")
+    return max((error_line(out, exc) for exc in failed), default=ExitCode.OK)
+
+
+@click.command("terminate")
+@click.argument("name")
+@click.argument("instance_ids", nargs=-1, required=True)
+@set_option
+@json_option
+@click.pass_obj
+def terminate_command(
+    out: Output, name: str, instance_ids: tuple[str, ...], settings: tuple[str, ...], as_json: bool
+) -> int:
+    """Terminate instances by id (terminating an unknown or terminated id is not an error)."""
+    with open_handle(out, name, settings) as handle:
+        done, failed = terminate_all(handle, instance_ids)
+    return finish(out, done, failed, as_json)
+
+
+@click.command("sweep")
+@click.argument("name")
+@filter_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@set_option
+@json_option
+@click.pass_obj
+def sweep_command(
+    out: Output,
+    name: str,
+    statuses: tuple[str, ...],
+    region: str | None,
+    tags: tuple[str, ...],
+    name_prefix: str | None,
+    yes: bool,
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """Terminate every live managed instance at NAME that matches the filters."""
+    wanted = build_filter(statuses, region, tags, name_prefix)
+    with open_handle(out, name, settings) as handle:
+        targets = sweep_candidates(handle, wanted)
+        if not targets:
+            if as_json:
+                out.json({"terminated": [], "failed": [], "remaining": []})
+            else:
+                out.print("Nothing to sweep.")
+            return ExitCode.OK
+        if not yes:
+            out.err.print(table(COLUMNS, [instance_row(i) for i in targets]))
+            click.confirm(f"Terminate these {len(targets)} instance(s) at {name}?", abort=True, err=True)
+        try:
+            done, failed = sweep(handle, wanted), []
+        except SweepError as exc:
+            done, failed = exc.terminated, list(exc.failures.values())
+        remaining = [
+            i.id for i in handle.list_instances(wanted) if i.managed and i.status not in GONE_STATUSES
+        ]
+    if remaining and not as_json:
+        out.warn(f"still alive after the sweep: {', '.join(remaining)}")
+    code = finish(out, done, failed, as_json, remaining=remaining)
+    return code if code or not remaining else ExitCode.FAILURE

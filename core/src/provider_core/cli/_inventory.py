@@ -1,0 +1,164 @@
+"""`providers list` and `providers info`: what is installed, read without building any provider."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+import click
+
+from provider_core import Capabilities, ProviderRegistration, discover
+from provider_core.cli._common import (
+    ExitCode,
+    json_option,
+    lookup,
+    parse_pairs,
+    provider_settings,
+    set_option,
+)
+from provider_core.cli._output import REDACTED, Output, table
+
+
+def _summary(registration: ProviderRegistration, source: str) -> dict[str, Any]:
+    caps = registration.capabilities
+    return {
+        "name": registration.name,
+        "version": registration.version,
+        "tier": registration.tier.value,
+        "distribution": source,
+        "description": registration.description,
+        "capabilities": {flag: getattr(caps, flag) for flag in Capabilities.flag_names()},
+    }
+
+
+@click.command("list")
+@json_option
+@click.pass_obj
+def list_command(out: Output, as_json: bool) -> int:
+    """Every installed provider: version, tier, capability flags, and broken ones with the reason."""
+    registry = discover()
+    summaries = [_summary(reg, registry.source(name)) for name, reg in registry.registrations().items()]
+    if as_json:
+        out.json(
+            {"providers": summaries, "broken": registry.broken(), "broken_plugins": registry.broken_plugins()}
+        )
+        return ExitCode.OK
+    if summaries:
+        out.print(
+            table(
+                ("provider", "version", "tier", "distribution"),
+                [(s["name"], s["version"], s["tier"], s["distribution"]) for s in summaries],
+            )
+        )
+        # Flags as rows keep the matrix readable in 80 columns with any number of providers.
+        names = [s["name"] for s in summaries]
+        rows = [
+            (flag, *("yes" if s["capabilities"][flag] else "-" for s in summaries))
+            for flag in Capabilities.flag_names()
+        ]
+        out.print(table(("capability", *names), rows))
+    else:
+        out.print("No providers are installed.")
+    for name, reason in registry.broken().items():
+        out.out.print(f"broken provider {name}: {reason}", style="red", soft_wrap=True)
+    for name, reason in registry.broken_plugins().items():
+        out.out.print(f"broken plugin {name}: {reason}", style="red", soft_wrap=True)
+    return ExitCode.OK
+
+
+def _first_line(obj: object) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def _setting_rows(registration: ProviderRegistration, given: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for setting in registration.settings:
+        if setting.name in given:
+            source, value = "--set", given[setting.name]
+        elif setting.env and os.environ.get(setting.env):
+            source, value = f"env {setting.env}", os.environ[setting.env]
+        else:
+            source, value = "unset", None
+        if setting.secret and value is not None:
+            value = REDACTED
+        rows.append(
+            {
+                "name": setting.name,
+                "env": setting.env,
+                "secret": setting.secret,
+                "description": setting.description,
+                "source": source,
+                "value": value,
+            }
+        )
+    return rows
+
+
+def _details(registration: ProviderRegistration, source: str, given: dict[str, str]) -> dict[str, Any]:
+    profile = registration.compliance
+    formats = getattr(registration.provider, "bootstrap_formats", None)
+    return {
+        **_summary(registration, source),
+        "workflows": {name: _first_line(fn) for name, fn in registration.workflows.items()},
+        "contracts": [
+            c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}" for c in registration.contracts
+        ],
+        "settings": _setting_rows(registration, given),
+        "bootstrap_formats": [str(f) for f in formats] if formats else None,
+        "compliance": None
+        if profile is None
+        else {
+            "instance_type": profile.instance_type,
+            "region": profile.region,
+            "alt_region": profile.alt_region,
+            "image": profile.image,
+            "test_double": profile.test_double is not None,
+        },
+    }
+
+
+@click.command("info")
+@click.argument("name")
+@set_option
+@json_option
+@click.pass_obj
+def info_command(out: Output, name: str, settings: tuple[str, ...], as_json: bool) -> int:
+    """Capabilities, workflows, contracts and the settings and environment variables NAME reads."""
+    registry = discover()
+    registration = lookup(registry, name)
+    given = provider_settings(out, registration, parse_pairs(settings, "--set"))
+    details = _details(registration, registry.source(name), given)
+    if as_json:
+        out.json(details)
+        return ExitCode.OK
+    out.print(f"{name} {details['version'] or ''} ({details['tier']} tier) from {details['distribution']}")
+    if details["description"]:
+        out.print(details["description"])
+    enabled = [flag for flag, on in details["capabilities"].items() if on]
+    out.print(f"capabilities: {', '.join(enabled) or 'none'}")
+    off = [flag for flag, on in details["capabilities"].items() if not on]
+    out.print(f"not supported: {', '.join(off) or 'none'}")
+    if details["bootstrap_formats"]:
+        out.print(f"bootstrap formats: {', '.join(details['bootstrap_formats'])}")
+    if details["settings"]:
+        rows = [
+            (s["name"], s["env"], "yes" if s["secret"] else "-", s["source"], s["value"], s["description"])
+            for s in details["settings"]
+        ]
+        out.print(table(("setting", "env var", "secret", "source", "value", "description"), rows))
+    else:
+        out.print("settings: none declared")
+    if details["workflows"]:
+        out.print(table(("workflow", "description"), details["workflows"].items()))
+    if details["contracts"]:
+        out.print(f"contract tests: {', '.join(details['contracts'])}")
+    profile = details["compliance"]
+    if profile:
+        double = "yes" if profile["test_double"] else "no"
+        out.print(
+            f"compliance: instance type {profile['instance_type']}, region {profile['region'] or '-'}, "
+            f"local test double: {double}"
+        )
+    return ExitCode.OK

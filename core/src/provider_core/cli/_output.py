@@ -1,0 +1,127 @@
+"""Terminal output: rich tables for people, JSON for machines, and secrets redacted on every path."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any, Literal, TextIO, cast
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+
+REDACTED = "***"
+PIPE_WIDTH = 160
+
+
+class Redactor:
+    """The secret values of this run (API keys, tokens); every byte the CLI writes passes through it."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, value: str | None) -> None:
+        if value:
+            # repr() is how validation errors quote a value, escapes included.
+            self._secrets.update({value, repr(value)[1:-1]})
+
+    def text(self, text: str) -> str:
+        # Longest first, so a secret that contains another is replaced whole.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def data(self, value: Any) -> Any:
+        """A copy of JSON-ready data with secrets removed from every string, keys included."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
+
+
+class _RedactingStream:
+    """A text stream that redacts before writing; rich and click see an ordinary file."""
+
+    def __init__(self, stream: TextIO, redactor: Redactor) -> None:
+        self._stream = stream
+        self._redactor = redactor
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._redactor.text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
+def colour_allowed() -> bool:
+    # https://no-color.org: present and not empty disables colour; rich alone would keep bold and italics.
+    return not os.environ.get("NO_COLOR")
+
+
+class Output:
+    """stdout for data, stderr for progress and errors; both redacted and colourless off a terminal."""
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.redactor = Redactor()
+        self.stdout = cast(IO[str], _RedactingStream(stdout or sys.stdout, self.redactor))
+        self.stderr = cast(IO[str], _RedactingStream(stderr or sys.stderr, self.redactor))
+        system: Literal["auto"] | None = "auto" if colour_allowed() else None
+        # markup=False: provider data such as "[x]" in a name must print literally.
+        # Off a terminal rich assumes 80 columns; piped tables get room so ids are not cut.
+        width = None if self.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+        self.out = Console(
+            file=self.stdout, color_system=system, highlight=False, emoji=False, markup=False, width=width
+        )
+        self.err = Console(file=self.stderr, color_system=system, highlight=False, emoji=False, markup=False)
+        # Set by --json so a failure is also reported as a JSON document on stdout.
+        self.json_mode = False
+
+    def secret(self, value: str | None) -> None:
+        self.redactor.add(value)
+
+    def print(self, *renderables: RenderableType | str) -> None:
+        self.out.print(*renderables)
+
+    def json(self, data: Any) -> None:
+        self.stdout.write(json.dumps(self.redactor.data(data), indent=2, default=str) + "\n")
+        self.stdout.flush()
+
+    def error(self, message: str) -> None:
+        self.err.print(f"providers: error: {message}", style="bold red", soft_wrap=True)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"providers: warning: {message}", style="yellow", soft_wrap=True)
+
+    def note(self, message: str) -> None:
+        self.err.print(message, style="dim", soft_wrap=True)
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    title: str | None = None,
+    wrap: Sequence[str] = ("description", "reason"),
+) -> Table:
+    """A plain table; None cells show as '-'. Only free-text columns wrap, so ids stay whole."""
+    grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for column in columns:
+        grid.add_column(column, no_wrap=column not in wrap, overflow="fold")
+    for row in rows:
+        grid.add_row(*("-" if cell is None else str(cell) for cell in row))
+    return grid

@@ -1,0 +1,143 @@
+"""Per-provider state of a suite run: the handle, what was created, and the leak check at the end."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from attrs import define, field
+
+from provider_core import (
+    ComplianceProfile,
+    ProviderError,
+    ProviderHandle,
+    ProviderInstance,
+    SpawnOptions,
+)
+from provider_core.testing._tools import NAME_PREFIX, RUN_TAG, eventually, is_alive
+
+
+@define
+class ProviderSession:
+    handle: ProviderHandle
+    run_id: str
+    timeout: float
+    created: dict[str, str] = field(factory=dict)  # instance id -> name asked for
+    cleanup_failures: list[str] = field(factory=list)
+    _tests: Iterator[int] = field(factory=lambda: itertools.count(1))
+
+    @property
+    def run_prefix(self) -> str:
+        return f"{NAME_PREFIX}{self.run_id}-"
+
+    def test_prefix(self) -> str:
+        """A name prefix no other test of any run shares."""
+        return f"{self.run_prefix}t{next(self._tests)}"
+
+    def track(self, instance_id: str, name: str = "") -> None:
+        self.created.setdefault(instance_id, name)
+
+    def terminate_quietly(self, instance_id: str) -> None:
+        try:
+            self.handle.terminate(instance_id)
+        except ProviderError as exc:
+            self.cleanup_failures.append(f"terminate({instance_id}) raised {exc}")
+
+    def survivors(self) -> dict[str, str]:
+        """Instances this run created that the provider still reports alive: id -> how it reports them."""
+        found: dict[str, str] = {}
+        for instance_id in self.created:
+            try:
+                instance = self.handle.get_instance(instance_id)
+            except ProviderError as exc:
+                found[instance_id] = f"get_instance raised {exc}"
+                continue
+            if is_alive(instance):
+                found[instance_id] = str(instance.status)
+        try:
+            listed = self.handle.list_instances()
+        except ProviderError as exc:
+            found["<list_instances>"] = f"raised {exc}"
+            return found
+        for instance in listed:
+            # By name, this also catches what the suite never saw: a second instance from one spawn call.
+            if instance.id in found or not is_alive(instance):
+                continue
+            if (instance.name or "").startswith(self.run_prefix):
+                how = "listed" if instance.id in self.created else "never returned by spawn"
+                found[instance.id] = f"{instance.status}, named {instance.name}, {how}"
+        return found
+
+    def check_destroyed(self) -> None:
+        """Terraform's CheckDestroy: after cleanup, nothing this run created may be alive."""
+        clean, left = eventually(self.survivors, lambda found: not found, self.timeout)
+        if clean:
+            return
+        for instance_id in left:
+            if not instance_id.startswith("<"):
+                self.terminate_quietly(instance_id)
+        detail = ", ".join(f"{pid} ({how})" for pid, how in left.items())
+        failures = f"; cleanup errors: {'; '.join(self.cleanup_failures)}" if self.cleanup_failures else ""
+        pytest.fail(
+            f"leak check (CheckDestroy): provider '{self.handle.name}' still reports instances the suite "
+            f"created as alive {self.timeout:g}s after they were terminated: {detail}{failures}",
+            pytrace=False,
+        )
+
+
+class Spawner:
+    """The `spawn` fixture: spawns with the profile's cheap inputs and a unique name, tracks every id."""
+
+    def __init__(self, session: ProviderSession, profile: ComplianceProfile) -> None:
+        self.session = session
+        self.profile = profile
+        self.prefix = session.test_prefix()
+        self.ids: list[str] = []
+
+    def options(self, suffix: str = "i", **overrides: Any) -> SpawnOptions:
+        """SpawnOptions named `<prefix>-<suffix>`; overrides replace fields, `tags` join the run tag."""
+        tags = {RUN_TAG: self.session.run_id, **overrides.pop("tags", {})}
+        fields: dict[str, Any] = {
+            "name": f"{self.prefix}-{suffix}",
+            "instance_type": self.profile.instance_type,
+            "region": self.profile.region,
+            "image": self.profile.image,
+            "tags": tags,
+            **overrides,
+        }
+        return SpawnOptions(**fields)
+
+    def __call__(self, suffix: str = "i", **overrides: Any) -> ProviderInstance:
+        options = self.options(suffix, **overrides)
+        instance = self.session.handle.spawn(options)
+        self.track(instance, options.name)
+        return instance
+
+    def fetch(self, instance_id: str) -> ProviderInstance:
+        """get_instance, polled while an eventually consistent API does not show a fresh instance yet."""
+        handle, timeout = self.session.handle, self.session.timeout
+        _, found = eventually(lambda: handle.get_instance(instance_id), lambda i: i is not None, timeout)
+        if found is None:
+            pytest.fail(
+                f"get_instance({instance_id!r}) still returns None {timeout:g}s after spawn returned it",
+                pytrace=False,
+            )
+        return found
+
+    def alive_ids(self) -> list[str]:
+        """Ids of the live instances list_instances reports under this test's name prefix."""
+        listed = self.session.handle.list_instances()
+        return [i.id for i in listed if (i.name or "").startswith(self.prefix) and is_alive(i)]
+
+    def track(self, instance: ProviderInstance | str, name: str = "") -> None:
+        """Register an instance (or id) for termination after the test and for the leak check."""
+        instance_id = instance if isinstance(instance, str) else instance.id
+        if instance_id not in self.ids:
+            self.ids.append(instance_id)
+        self.session.track(instance_id, name)
+
+    def cleanup(self) -> None:
+        for instance_id in self.ids:
+            self.session.terminate_quietly(instance_id)

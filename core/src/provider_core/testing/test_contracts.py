@@ -1,0 +1,1 @@
+"""Provider-specific contracts (ProviderRegistration.contracts) are collected here by the suite's conftest."""

@@ -1,0 +1,96 @@
+"""One pooled httpx.Client per provider; every call is paced, authenticated and mapped to the taxonomy."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from provider_core import ErrorCode, ProviderError
+from provider_lambda._errors import PROVIDER, error_for_response, unavailable
+from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
+from provider_lambda._settings import LambdaSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+USER_AGENT = "provider-lambda/0.1 (provider-core)"
+
+
+def segment(value: str) -> str:
+    """A path segment that cannot escape its place in the URL."""
+    return quote(value, safe="")
+
+
+class LambdaClient:
+    """Sends requests to the Lambda Cloud API and returns the `data` of its success envelope."""
+
+    def __init__(self, settings: LambdaSettings, limiter: RateLimiter) -> None:
+        self._settings = settings
+        self._limiter = limiter
+        self._http: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<LambdaClient {self._settings.base_url}>"
+
+    def get(self, path: str) -> Any:
+        return self._request("GET", path, None, (REQUEST,))
+
+    def post(self, path: str, body: dict[str, Any], *, launch: bool = False) -> Any:
+        return self._request("POST", path, body, (REQUEST, LAUNCH) if launch else (REQUEST,))
+
+    def close(self) -> None:
+        with self._lock:
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
+
+    def _client(self) -> httpx.Client:
+        with self._lock:
+            if self._http is None:
+                if not self._settings.api_key:
+                    raise ProviderError(
+                        ErrorCode.AUTH_ERROR,
+                        "no Lambda API key: set the 'api_key' setting or the LAMBDA_API_KEY variable",
+                        provider=PROVIDER,
+                    )
+                import httpx
+
+                self._http = httpx.Client(
+                    base_url=self._settings.base_url,
+                    timeout=self._settings.timeout,
+                    # httpx masks the Authorization header in reprs and logs.
+                    headers={
+                        "Authorization": f"Bearer {self._settings.api_key}",
+                        "Accept": "application/json",
+                        "User-Agent": USER_AGENT,
+                    },
+                )
+            return self._http
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None, buckets: tuple[str, ...]) -> Any:
+        import httpx
+
+        http = self._client()
+        context = f"{method} {path}"
+        self._limiter.acquire(*buckets)
+        try:
+            response = http.request(method, path, json=body)
+        except httpx.TimeoutException as exc:
+            raise unavailable(f"{context}: timed out after {self._settings.timeout:g}s") from exc
+        except httpx.TransportError as exc:
+            raise unavailable(f"{context}: {type(exc).__name__}: could not reach the API") from exc
+        except httpx.HTTPError as exc:
+            raise unavailable(f"{context}: {type(exc).__name__}") from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not response.is_success:
+            raise error_for_response(
+                response.status_code, payload, response.headers.get("Retry-After"), context=context
+            )
+        if not isinstance(payload, dict) or "data" not in payload:
+            raise unavailable(f"{context}: HTTP {response.status_code} without the documented JSON envelope")
+        return payload["data"]

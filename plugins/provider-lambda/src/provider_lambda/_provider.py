@@ -1,0 +1,227 @@
+"""LambdaProvider: the Lambda Cloud API v1 behind the provider-core contract."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from provider_core import (
+    IDEMPOTENCY_TAG,
+    BootstrapFormat,
+    Capabilities,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    Provider,
+    ProviderError,
+    ProviderSnapshot,
+    SpawnOptions,
+    managed_tags,
+)
+from provider_lambda._client import LambdaClient, segment
+from provider_lambda._errors import PROVIDER, invalid_spec
+from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
+from provider_lambda._settings import LambdaSettings
+from provider_lambda._types import LambdaInstance, instance_from_api
+
+# Limits from the launch request schema of the spec.
+TAG_KEY_PATTERN = "^[a-z][a-z0-9-:]+$"
+TAG_KEY = re.compile(r"[a-z][a-z0-9-:]+")
+TAG_KEY_MAX = 55
+TAG_VALUE_MAX = 128
+NAME_MAX = 64
+USER_DATA_MAX = 1024 * 1024
+
+
+class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
+    name = PROVIDER
+    capabilities = Capabilities(gpu=True, multi_region=True, idempotent_spawn=True)
+    # Lambda hands user_data to cloud-init, which runs a `#!` script as it is.
+    bootstrap_formats = (BootstrapFormat.CLOUD_INIT, BootstrapFormat.SHELL)
+
+    def __init__(self, *, limiter: RateLimiter | None = None, **settings: Any) -> None:
+        """Settings as declared in the registration; `limiter` replaces the pacing (tests inject a clock)."""
+        self.settings = LambdaSettings.resolve(**settings)
+        self.limiter = limiter or RateLimiter(
+            {REQUEST: self.settings.request_interval, LAUNCH: self.settings.launch_interval}
+        )
+        self._client = LambdaClient(self.settings, self.limiter)
+
+    def __repr__(self) -> str:
+        key = "set" if self.settings.api_key else "missing"
+        return f"<LambdaProvider {self.settings.base_url} region={self.settings.region} api_key={key}>"
+
+    # -- core methods ----------------------------------------------------------------------------
+
+    def spawn(self, options: SpawnOptions) -> LambdaInstance:
+        body = self._launch_body(options)
+        key = options.idempotency_key
+        if key:
+            existing = self._find_by_key(key)
+            if existing is not None:
+                return existing
+        region, kind = self._check_type_and_region(options)
+        body["region_name"] = region
+        try:
+            data = self._client.post("/instance-operations/launch", body, launch=True)
+        except ProviderError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                # A launch names an SSH key, image or filesystem that does not exist: a bad spec.
+                raise invalid_spec(exc.message) from exc
+            if exc.code is not ErrorCode.UNAVAILABLE or not key:
+                raise
+            # The launch may have happened before the failure: look for it rather than risk a twin.
+            found = self._lookup_after_unknown_outcome(key)
+            if found is None:
+                raise
+            return found
+        ids = data.get("instance_ids") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], str):
+            raise ProviderError(
+                ErrorCode.UNAVAILABLE, "launch answered without exactly one instance id", provider=PROVIDER
+            )
+        return LambdaInstance(
+            id=ids[0],
+            status=InstanceStatus.PENDING,
+            provider=PROVIDER,
+            name=options.name,
+            instance_type=options.instance_type,
+            region=region,
+            tags={tag["key"]: tag["value"] for tag in body["tags"]},
+            lambda_status="booting",
+            gpu_count=(kind.get("specs") or {}).get("gpus"),
+            gpu_description=kind.get("gpu_description"),
+            price_cents_per_hour=kind.get("price_cents_per_hour"),
+            ssh_key_names=tuple(body["ssh_key_names"]),
+        )
+
+    def terminate(self, provider_id: str) -> None:
+        try:
+            self._client.post("/instance-operations/terminate", {"instance_ids": [provider_id]})
+        except ProviderError as exc:
+            if exc.code is not ErrorCode.NOT_FOUND:
+                raise
+
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[LambdaInstance]:
+        wanted = filter or ListFilter()
+        return [i for i in self._all_instances() if i.managed and wanted.matches(i)]
+
+    def get_instance(self, provider_id: str) -> LambdaInstance | None:
+        try:
+            return instance_from_api(self._client.get(f"/instances/{segment(provider_id)}"))
+        except ProviderError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _all_instances(self) -> list[LambdaInstance]:
+        data = self._client.get("/instances")
+        if not isinstance(data, list):
+            raise ProviderError(ErrorCode.UNAVAILABLE, "instance list is not an array", provider=PROVIDER)
+        return [instance_from_api(item) for item in data]
+
+    def _find_by_key(self, key: str) -> LambdaInstance | None:
+        return next((i for i in self._all_instances() if i.tags.get(IDEMPOTENCY_TAG) == key), None)
+
+    def _lookup_after_unknown_outcome(self, key: str) -> LambdaInstance | None:
+        try:
+            return self._find_by_key(key)
+        except ProviderError:
+            # The caller gets the launch's own error and retries; that spawn looks the key up first.
+            return None
+
+    def _launch_body(self, options: SpawnOptions) -> dict[str, Any]:
+        """Everything the launch request needs except the region; rejects what Lambda cannot honour."""
+        unsupported = {
+            "spot": options.spot,
+            "max_price_per_hour": options.max_price_per_hour is not None,
+            "volumes": bool(options.volumes),
+            "network": options.network is not None,
+        }
+        asked = sorted(name for name, given in unsupported.items() if given)
+        if asked:
+            raise invalid_spec(f"Lambda does not support SpawnOptions.{', '.join(asked)}")
+        if len(options.name) > NAME_MAX:
+            raise invalid_spec(f"instance names are at most {NAME_MAX} characters on Lambda")
+        ssh_keys = list(options.ssh_key_names) or (
+            [self.settings.ssh_key_name] if self.settings.ssh_key_name else []
+        )
+        if len(ssh_keys) != 1:
+            raise invalid_spec(
+                "Lambda launches with exactly one SSH key: set the 'ssh_key_name' setting "
+                f"or give one SpawnOptions.ssh_key_names (got {len(ssh_keys)})"
+            )
+        body: dict[str, Any] = {
+            "instance_type_name": options.instance_type,
+            "ssh_key_names": ssh_keys,
+            "name": options.name,
+            "tags": _tags({**options.tags, **managed_tags(options)}),
+        }
+        if options.image:
+            body["image"] = _image(options.image)
+        if options.bootstrap is not None:
+            if len(options.bootstrap.content.encode("utf-8")) > USER_DATA_MAX:
+                raise invalid_spec("the bootstrap exceeds Lambda's 1 MiB user_data limit")
+            body["user_data"] = options.bootstrap.content
+        return body
+
+    def _check_type_and_region(self, options: SpawnOptions) -> tuple[str, dict[str, Any]]:
+        """Fail fast on an unknown type or a region without capacity; return the region and the type."""
+        types = self._client.get("/instance-types")
+        entry = types.get(options.instance_type) if isinstance(types, dict) else None
+        if not isinstance(entry, dict):
+            known = ", ".join(sorted(types)) if isinstance(types, dict) else "none"
+            raise invalid_spec(f"unknown instance type '{options.instance_type}'; known: {known}")
+        kind: dict[str, Any] = entry.get("instance_type") or {}
+        specs = kind.get("specs") or {}
+        if options.gpu_count is not None and specs.get("gpus") != options.gpu_count:
+            raise invalid_spec(
+                f"{options.instance_type} has {specs.get('gpus')} GPU(s), not {options.gpu_count}"
+            )
+        if options.disk_gb is not None and options.disk_gb > (specs.get("storage_gib") or 0):
+            raise invalid_spec(
+                f"{options.instance_type} has {specs.get('storage_gib')} GiB of storage, "
+                f"less than {options.disk_gb}"
+            )
+        available = sorted(
+            r["name"] for r in entry.get("regions_with_capacity_available") or () if isinstance(r, dict)
+        )
+        region = options.region or self.settings.region or (available[0] if available else None)
+        if region is None or region not in available:
+            where = f"in {region}" if region else "in any region"
+            elsewhere = f"; capacity in: {', '.join(available)}" if available else ""
+            raise ProviderError(
+                ErrorCode.CAPACITY_ERROR,
+                f"no capacity for {options.instance_type} {where}{elsewhere}",
+                provider=PROVIDER,
+            )
+        return region, kind
+
+
+def _image(image: str) -> dict[str, str]:
+    """`id:<id>` or `family:<family>` pick the spec's two image forms; a bare name is a family."""
+    kind, _, value = image.partition(":")
+    if kind in ("id", "family") and value:
+        return {kind: value}
+    return {"family": image}
+
+
+def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    bad = sorted(k for k in tags if len(k) > TAG_KEY_MAX or not TAG_KEY.fullmatch(k))
+    if bad:
+        raise invalid_spec(
+            f"Lambda tag keys must match {TAG_KEY_PATTERN} and be at most {TAG_KEY_MAX} characters: "
+            + ", ".join(repr(k) for k in bad)
+        )
+    long_values = sorted(k for k, value in tags.items() if len(value) > TAG_VALUE_MAX)
+    if long_values:
+        raise invalid_spec(
+            f"Lambda tag values are at most {TAG_VALUE_MAX} characters: {', '.join(long_values)}"
+        )
+    return [{"key": key, "value": value} for key, value in sorted(tags.items())]

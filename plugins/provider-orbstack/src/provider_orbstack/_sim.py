@@ -1,0 +1,373 @@
+"""The sim backend: machines, snapshots and spot requests in SQLite, shared by every process.
+
+Nothing runs in the background: a machine's status follows from its timestamps at read time
+(pending until ready_at, terminating until gone_at), so any process computes the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+from attrs import field, frozen
+
+from provider_core import (
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    ProviderSnapshot,
+    SnapshotStatus,
+    SpawnOptions,
+    SpotPrice,
+    SpotRequest,
+    SpotRequestStatus,
+)
+from provider_orbstack import _catalog as cat
+from provider_orbstack._db import Database
+from provider_orbstack._errors import PROVIDER, error
+from provider_orbstack._types import OrbStackInstance
+
+SCHEMA_VERSION = 1
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS machines (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, instance_type TEXT NOT NULL, region TEXT NOT NULL,
+        image TEXT NOT NULL, spot INTEGER NOT NULL, tags TEXT NOT NULL, idempotency_key TEXT UNIQUE,
+        private_ip TEXT, created_at REAL NOT NULL, ready_at REAL NOT NULL,
+        terminate_at REAL, gone_at REAL, status_override TEXT, status_reason TEXT,
+        bootstrap_format TEXT, bootstrap_content TEXT, bootstrap_checksum TEXT)""",
+    "CREATE INDEX IF NOT EXISTS machines_live ON machines(terminate_at, region, instance_type)",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+        id TEXT PRIMARY KEY, machine_id TEXT NOT NULL, name TEXT NOT NULL, size_gb INTEGER NOT NULL,
+        created_at REAL NOT NULL, ready_at REAL NOT NULL, deleted_at REAL)""",
+    """CREATE TABLE IF NOT EXISTS spot_requests (
+        id TEXT PRIMARY KEY, instance_type TEXT NOT NULL, region TEXT NOT NULL, max_price REAL NOT NULL,
+        status TEXT NOT NULL, instance_id TEXT, created_at REAL NOT NULL)""",
+)
+LIVE = "terminate_at IS NULL"
+SNAPSHOT_SIZE_GB = 8
+
+
+def _capacity(value: Mapping[tuple[str, str], int] | None) -> dict[tuple[str, str], int]:
+    return {**cat.CAPACITY, **(value or {})}
+
+
+@frozen
+class SimConfig:
+    boot_delay: float = 2.0
+    terminate_delay: float = 1.0
+    snapshot_delay: float = 2.0
+    max_instances: int = cat.DEFAULT_MAX_INSTANCES
+    max_vcpus: int = cat.DEFAULT_MAX_VCPUS
+    # (instance type, region) -> live machines it holds; missing pairs hold none.
+    capacity: Mapping[tuple[str, str], int] = field(factory=dict, converter=_capacity)
+    # Terminated machines stay visible this long, then are purged.
+    retention_s: float = 3600.0
+
+
+class SimBackend:
+    name = "sim"
+
+    def __init__(self, path: str | Path, config: SimConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.db = Database(path, SCHEMA, SCHEMA_VERSION)
+        self._clock = clock
+
+    # -- machines ----------------------------------------------------------------------------------
+
+    def spawn(self, options: SpawnOptions) -> OrbStackInstance:
+        size, region = self._validate(options)
+        if options.spot and options.max_price_per_hour is not None:
+            self._check_spot_price(options.instance_type, region, options.max_price_per_hour)
+        with self.db.write() as conn:
+            return self._spawn(conn, options, size, region)
+
+    def _spawn(
+        self, conn: sqlite3.Connection, options: SpawnOptions, size: cat.Size, region: str
+    ) -> OrbStackInstance:
+        now = self._clock()
+        conn.execute("DELETE FROM machines WHERE gone_at < ?", (now - self.config.retention_s,))
+        if options.idempotency_key is not None:
+            row = conn.execute(
+                "SELECT * FROM machines WHERE idempotency_key = ?", (options.idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                if (row["instance_type"], row["region"]) != (options.instance_type, region):
+                    raise error(
+                        ErrorCode.INVALID_SPEC,
+                        f"idempotency key {options.idempotency_key!r} was used for a "
+                        f"{row['instance_type']} machine in {row['region']}",
+                    )
+                return self._instance(row, now)
+        self._check_limits(conn, options.instance_type, size, region)
+        machine_id = "orb-" + secrets.token_hex(6)
+        boot = options.bootstrap
+        conn.execute(
+            "INSERT INTO machines (id, name, instance_type, region, image, spot, tags, idempotency_key,"
+            " private_ip, created_at, ready_at, bootstrap_format, bootstrap_content, bootstrap_checksum)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                machine_id,
+                options.name,
+                options.instance_type,
+                region,
+                options.image or cat.DEFAULT_IMAGE,
+                int(options.spot),
+                json.dumps(dict(options.tags), sort_keys=True),
+                options.idempotency_key,
+                f"198.19.249.{int(machine_id[4:8], 16) % 250 + 2}",
+                now,
+                now + self.config.boot_delay,
+                None if boot is None else boot.format.value,
+                None if boot is None else boot.content,
+                None if boot is None else boot.checksum,
+            ),
+        )
+        row = conn.execute("SELECT * FROM machines WHERE id = ?", (machine_id,)).fetchone()
+        return self._instance(row, now)
+
+    def _check_limits(
+        self, conn: sqlite3.Connection, instance_type: str, size: cat.Size, region: str
+    ) -> None:
+        counts = conn.execute(
+            f"SELECT instance_type, region, COUNT(*) AS n FROM machines WHERE {LIVE}"  # noqa: S608
+            " GROUP BY instance_type, region"
+        ).fetchall()
+        total = sum(r["n"] for r in counts)
+        vcpus = sum(
+            cat.SIZES[r["instance_type"]].vcpus * r["n"] for r in counts if r["instance_type"] in cat.SIZES
+        )
+        if total >= self.config.max_instances:
+            raise error(ErrorCode.QUOTA_EXCEEDED, f"instance quota reached ({self.config.max_instances})")
+        if vcpus + size.vcpus > self.config.max_vcpus:
+            raise error(
+                ErrorCode.QUOTA_EXCEEDED,
+                f"vCPU quota reached ({vcpus} of {self.config.max_vcpus} in use, {size.vcpus} asked)",
+            )
+        here = next(
+            (r["n"] for r in counts if (r["instance_type"], r["region"]) == (instance_type, region)), 0
+        )
+        if here >= self.config.capacity.get((instance_type, region), 0):
+            raise error(ErrorCode.CAPACITY_ERROR, f"no {instance_type} capacity left in {region}")
+
+    def terminate(self, provider_id: str) -> None:
+        now = self._clock()
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ? AND {LIVE}",  # noqa: S608
+                (now, now + self.config.terminate_delay, provider_id),
+            )
+
+    def list_instances(self, filter: ListFilter | None) -> list[OrbStackInstance]:
+        wanted = filter or ListFilter()
+        now = self._clock()
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT * FROM machines ORDER BY created_at, id").fetchall()
+        found = (self._instance(row, now) for row in rows)
+        return [i for i in found if i.managed and wanted.matches(i)]
+
+    def get_instance(self, provider_id: str) -> OrbStackInstance | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM machines WHERE id = ?", (provider_id,)).fetchone()
+        return None if row is None else self._instance(row, self._clock())
+
+    def stored_bootstrap(self, provider_id: str) -> tuple[str, str, str] | None:
+        """(format, content, checksum) kept with a machine, for inspection in tests and debugging."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT bootstrap_format, bootstrap_content, bootstrap_checksum FROM machines WHERE id = ?",
+                (provider_id,),
+            ).fetchone()
+        return None if row is None or row[0] is None else (row[0], row[1], row[2])
+
+    def set_status(self, provider_id: str, status: InstanceStatus, reason: str) -> None:
+        """Force a live machine into a status (stopped, error): how tests and operators stage drift."""
+        with self.db.write() as conn:
+            conn.execute(
+                f"UPDATE machines SET status_override = ?, status_reason = ? WHERE id = ? AND {LIVE}",  # noqa: S608
+                (status.value, reason, provider_id),
+            )
+
+    def health(self) -> str:
+        with self.db.read() as conn:
+            live = conn.execute(f"SELECT COUNT(*) FROM machines WHERE {LIVE}").fetchone()[0]  # noqa: S608
+        return f"sim database {self.db.path} schema v{self.db.schema_version()}, {live} live machine(s)"
+
+    # -- snapshots ---------------------------------------------------------------------------------
+
+    def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
+        now = self._clock()
+        snapshot_id = "snap-" + secrets.token_hex(6)
+        with self.db.write() as conn:
+            machine = conn.execute(
+                f"SELECT id FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
+                (provider_id,),
+            ).fetchone()
+            if machine is None:
+                raise error(ErrorCode.NOT_FOUND, f"no live machine {provider_id}")
+            conn.execute(
+                "INSERT INTO snapshots (id, machine_id, name, size_gb, created_at, ready_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (snapshot_id, provider_id, name, SNAPSHOT_SIZE_GB, now, now + self.config.snapshot_delay),
+            )
+        return ProviderSnapshot(
+            id=snapshot_id,
+            provider=PROVIDER,
+            status=self._snapshot_status(now + self.config.snapshot_delay, None, now),
+            source_instance_id=provider_id,
+            name=name,
+            created_at=datetime.fromtimestamp(now, UTC),
+            size_gb=SNAPSHOT_SIZE_GB,
+        )
+
+    def get_snapshot_status(self, snapshot_id: str) -> SnapshotStatus:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        if row is None:
+            raise error(ErrorCode.NOT_FOUND, f"no snapshot {snapshot_id}")
+        return self._snapshot_status(row["ready_at"], row["deleted_at"], self._clock())
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE snapshots SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                (self._clock(), snapshot_id),
+            )
+
+    @staticmethod
+    def _snapshot_status(ready_at: float, deleted_at: float | None, now: float) -> SnapshotStatus:
+        if deleted_at is not None:
+            return SnapshotStatus.DELETED
+        return SnapshotStatus.AVAILABLE if now >= ready_at else SnapshotStatus.PENDING
+
+    # -- spot --------------------------------------------------------------------------------------
+
+    def request_spot_instance(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
+        size, region = self._validate(options)
+        price = cat.spot_price(options.instance_type, region)
+        request_id = "sir-" + secrets.token_hex(6)
+        with self.db.write() as conn:
+            instance = None
+            if max_price_per_hour >= price:
+                spot_options = attrs.evolve(options, spot=True, max_price_per_hour=max_price_per_hour)
+                instance = self._spawn(conn, spot_options, size, region)
+                existing = conn.execute(
+                    "SELECT * FROM spot_requests WHERE instance_id = ?", (instance.id,)
+                ).fetchone()
+                if existing is not None:
+                    return self._spot_request(existing)
+            conn.execute(
+                "INSERT INTO spot_requests (id, instance_type, region, max_price, status, instance_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    request_id,
+                    options.instance_type,
+                    region,
+                    max_price_per_hour,
+                    (SpotRequestStatus.ACTIVE if instance else SpotRequestStatus.OPEN).value,
+                    None if instance is None else instance.id,
+                    self._clock(),
+                ),
+            )
+            row = conn.execute("SELECT * FROM spot_requests WHERE id = ?", (request_id,)).fetchone()
+        return self._spot_request(row)
+
+    def cancel_spot_request(self, request_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE spot_requests SET status = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    SpotRequestStatus.CANCELLED.value,
+                    request_id,
+                    SpotRequestStatus.OPEN.value,
+                    SpotRequestStatus.ACTIVE.value,
+                ),
+            )
+
+    def get_spot_request(self, request_id: str) -> SpotRequest | None:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM spot_requests WHERE id = ?", (request_id,)).fetchone()
+        return None if row is None else self._spot_request(row)
+
+    def get_spot_prices(self, instance_type: str, region: str | None) -> list[SpotPrice]:
+        if instance_type not in cat.SIZES:
+            raise error(ErrorCode.INVALID_SPEC, f"unknown instance type {instance_type!r}")
+        regions = cat.REGIONS if region is None else (self._region(region),)
+        stamp = datetime.fromtimestamp(self._clock(), UTC)
+        return [
+            SpotPrice(instance_type, cat.spot_price(instance_type, r), region=r, timestamp=stamp)
+            for r in regions
+        ]
+
+    @staticmethod
+    def _spot_request(row: sqlite3.Row) -> SpotRequest:
+        return SpotRequest(
+            id=row["id"],
+            provider=PROVIDER,
+            status=row["status"],
+            instance_type=row["instance_type"],
+            region=row["region"],
+            max_price_per_hour=row["max_price"],
+            instance_id=row["instance_id"],
+        )
+
+    def _check_spot_price(self, instance_type: str, region: str, max_price: float) -> None:
+        price = cat.spot_price(instance_type, region)
+        if max_price < price:
+            raise error(
+                ErrorCode.INVALID_SPEC,
+                f"max_price_per_hour {max_price:g} is below the {instance_type} spot price "
+                f"{price:g} in {region}",
+            )
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def _validate(self, options: SpawnOptions) -> tuple[cat.Size, str]:
+        size = cat.SIZES.get(options.instance_type)
+        if size is None:
+            raise error(
+                ErrorCode.INVALID_SPEC,
+                f"unknown instance type {options.instance_type!r}; known: {', '.join(cat.SIZES)}",
+            )
+        if options.bootstrap is not None and not options.bootstrap.verify():
+            raise error(ErrorCode.INVALID_SPEC, "bootstrap checksum does not match its content")
+        return size, self._region(options.region or cat.DEFAULT_REGION)
+
+    @staticmethod
+    def _region(region: str) -> str:
+        if region not in cat.REGIONS:
+            raise error(ErrorCode.INVALID_SPEC, f"unknown region {region!r}; known: {', '.join(cat.REGIONS)}")
+        return region
+
+    @staticmethod
+    def _instance(row: sqlite3.Row, now: float) -> OrbStackInstance:
+        if row["terminate_at"] is not None:
+            status = InstanceStatus.TERMINATED if now >= row["gone_at"] else InstanceStatus.TERMINATING
+        elif row["status_override"]:
+            status = InstanceStatus(row["status_override"])
+        else:
+            status = InstanceStatus.RUNNING if now >= row["ready_at"] else InstanceStatus.PENDING
+        size = cat.SIZES.get(row["instance_type"])
+        return OrbStackInstance(
+            id=row["id"],
+            status=status,
+            provider=PROVIDER,
+            name=row["name"],
+            instance_type=row["instance_type"],
+            region=row["region"],
+            private_ip=row["private_ip"],
+            created_at=datetime.fromtimestamp(row["created_at"], UTC),
+            tags=json.loads(row["tags"]),
+            spot=bool(row["spot"]),
+            status_reason=row["status_reason"],
+            image=row["image"],
+            vcpus=None if size is None else size.vcpus,
+            memory_mib=None if size is None else size.memory_mib,
+            gpus=0 if size is None else size.gpus,
+            backend="sim",
+        )

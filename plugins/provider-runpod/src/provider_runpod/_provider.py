@@ -1,0 +1,294 @@
+"""RunPodProvider: pods over REST v2, spot pods over the GraphQL `podRentInterruptable` mutation."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from provider_core import (
+    IDEMPOTENCY_TAG,
+    BootstrapFormat,
+    Capabilities,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    Provider,
+    ProviderError,
+    ProviderSnapshot,
+    SpawnOptions,
+    SpotPrice,
+    SpotRequest,
+    SpotRequestStatus,
+)
+from provider_runpod._client import RunPodClient, pod_path
+from provider_runpod._errors import PROVIDER
+from provider_runpod._pods import create_body, instance_from_pod, spot_input
+from provider_runpod._ratelimit import RateLimiter
+from provider_runpod._types import RunPodInstance
+
+DEFAULT_BASE_URL = "https://api.runpod.io/v2"
+DEFAULT_GRAPHQL_URL = "https://api.runpod.io/graphql"
+
+CAPABILITIES = Capabilities(
+    gpu=True, spot=True, multi_region=True, persistent_volumes=True, idempotent_spawn=True
+)
+
+SPOT_MUTATION = """
+mutation RentSpotPod($input: PodRentInterruptableInput!) {
+  podRentInterruptable(input: $input) { id desiredStatus }
+}
+"""
+SPOT_POD_QUERY = """
+query SpotPod($podId: String!) {
+  pod(input: {podId: $podId}) { id podType desiredStatus }
+}
+"""
+TERMINATE_MUTATION = """
+mutation TerminatePod($podId: String!) {
+  podTerminate(input: {podId: $podId})
+}
+"""
+PRICE_QUERY = """
+query SpotPrice($gpuTypeId: String, $dataCenterId: String) {
+  gpuTypes(input: {id: $gpuTypeId}) {
+    id
+    lowestPrice(input: {gpuCount: 1, dataCenterId: $dataCenterId, secureCloud: true}) {
+      minimumBidPrice
+      uninterruptablePrice
+    }
+  }
+}
+"""
+
+
+class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
+    name: ClassVar[str] = PROVIDER
+    capabilities: ClassVar[Capabilities] = CAPABILITIES
+    bootstrap_formats: ClassVar[tuple[BootstrapFormat, ...]] = (BootstrapFormat.SHELL,)
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        graphql_url: str | None = None,
+        timeout: float = 30.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api_key = api_key or os.environ.get("RUNPOD_API_KEY") or None
+        self.base_url = base_url or os.environ.get("RUNPOD_API_URL") or DEFAULT_BASE_URL
+        self.graphql_url = graphql_url or os.environ.get("RUNPOD_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
+        self.timeout = float(timeout)
+        self.limiter = RateLimiter(clock=clock, sleep=sleep)
+        self._client: RunPodClient | None = None
+        self._lock = threading.Lock()
+        # Striped locks serialize spawns that share an idempotency key without growing per key.
+        self._key_locks = tuple(threading.Lock() for _ in range(32))
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "missing"
+        return f"<RunPodProvider {self.base_url} graphql={self.graphql_url} api_key={key}>"
+
+    @property
+    def client(self) -> RunPodClient:
+        with self._lock:
+            if self._client is None:
+                if not self._api_key:
+                    raise ProviderError(
+                        ErrorCode.AUTH_ERROR,
+                        "no RunPod API key: set the api_key setting or RUNPOD_API_KEY",
+                        provider=PROVIDER,
+                    )
+                self._client = RunPodClient(
+                    api_key=self._api_key,
+                    base_url=self.base_url,
+                    graphql_url=self.graphql_url,
+                    timeout=self.timeout,
+                    limiter=self.limiter,
+                )
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    # -- core contract -----------------------------------------------------------------------------
+
+    def spawn(self, options: SpawnOptions) -> RunPodInstance:
+        if options.spot:
+            return self._spawn_spot(options, options.max_price_per_hour)
+        body = create_body(options)
+        return self._idempotent(
+            options, lambda: _pod(self.client.rest("POST", "/pods", json=body, what="createPod"))
+        )
+
+    def terminate(self, provider_id: str) -> None:
+        try:
+            self.client.rest("DELETE", pod_path(provider_id), what=f"deletePod {provider_id}")
+        except ProviderError as exc:
+            if exc.code is not ErrorCode.NOT_FOUND:
+                raise
+
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[RunPodInstance]:
+        wanted = filter or ListFilter()
+        return [pod for pod in self._managed_pods() if wanted.matches(pod)]
+
+    def get_instance(self, provider_id: str) -> RunPodInstance | None:
+        try:
+            return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))
+        except ProviderError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    # -- spot (GraphQL) ----------------------------------------------------------------------------
+
+    def request_spot_instance(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
+        instance = self._spawn_spot(options, max_price_per_hour)
+        # RunPod rents a spot pod at once or refuses: the request is the pod, active from the start.
+        return SpotRequest(
+            id=instance.id,
+            provider=PROVIDER,
+            status=SpotRequestStatus.ACTIVE,
+            instance_type=options.instance_type,
+            region=instance.region or options.region,
+            max_price_per_hour=max_price_per_hour,
+            instance_id=instance.id,
+        )
+
+    def cancel_spot_request(self, request_id: str) -> None:
+        data = self.client.graphql(SPOT_POD_QUERY, {"podId": request_id}, what=f"pod {request_id}")
+        pod = data.get("pod")
+        if not isinstance(pod, Mapping):
+            return
+        if pod.get("podType") != "INTERRUPTABLE":
+            raise ProviderError(
+                ErrorCode.INVALID_SPEC,
+                f"{request_id} is an on-demand pod, not a spot request; use terminate",
+                provider=PROVIDER,
+            )
+        try:
+            self.client.graphql(TERMINATE_MUTATION, {"podId": request_id}, what=f"podTerminate {request_id}")
+        except ProviderError as exc:
+            if exc.code is not ErrorCode.NOT_FOUND:
+                raise
+
+    def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
+        """The current minimum bid for one GPU of instance_type (secure cloud), in region if given."""
+        data = self.client.graphql(
+            PRICE_QUERY, {"gpuTypeId": instance_type, "dataCenterId": region}, what="gpuTypes"
+        )
+        types = [t for t in data.get("gpuTypes") or () if isinstance(t, Mapping)]
+        match = next((t for t in types if t.get("id") == instance_type), None)
+        if match is None:
+            raise ProviderError(
+                ErrorCode.INVALID_SPEC, f"unknown RunPod GPU type {instance_type!r}", provider=PROVIDER
+            )
+        lowest = match.get("lowestPrice")
+        bid = lowest.get("minimumBidPrice") if isinstance(lowest, Mapping) else None
+        if not isinstance(bid, int | float) or isinstance(bid, bool):
+            return []  # no spot capacity to bid on right now
+        return [SpotPrice(instance_type, float(bid), region=region, timestamp=datetime.now(UTC))]
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _spawn_spot(self, options: SpawnOptions, max_price_per_hour: float | None) -> RunPodInstance:
+        gpus = options.gpu_count or 1
+
+        def bid_per_gpu() -> float:
+            if max_price_per_hour is not None:
+                # Rounded down to RunPod's 4 decimals: never bid above the caller's ceiling.
+                return math.floor(max_price_per_hour / gpus * 10_000 + 1e-9) / 10_000
+            prices = self.get_spot_prices(options.instance_type, options.region)
+            if not prices:
+                raise ProviderError(
+                    ErrorCode.CAPACITY_ERROR,
+                    f"no spot capacity for {options.instance_type} to bid on",
+                    provider=PROVIDER,
+                )
+            return prices[0].price_per_hour
+
+        def rent() -> RunPodInstance:
+            data = spot_input(options, bid_per_gpu())
+            answer = self.client.graphql(SPOT_MUTATION, {"input": data}, what="podRentInterruptable")
+            rented = answer.get("podRentInterruptable")
+            if not isinstance(rented, Mapping) or not isinstance(rented.get("id"), str):
+                raise ProviderError(
+                    ErrorCode.UNAVAILABLE, "podRentInterruptable answered without a pod", provider=PROVIDER
+                )
+            found = self.get_instance(rented["id"])
+            if found is not None:
+                return found
+            # Rented but not readable over REST yet: report what is known rather than orphan it.
+            return RunPodInstance(
+                id=rented["id"],
+                status=InstanceStatus.PENDING,
+                provider=PROVIDER,
+                name=options.name,
+                instance_type=options.instance_type,
+                region=options.region,
+                tags=options.tags,
+                spot=True,
+                gpu_count=gpus,
+            )
+
+        return self._idempotent(options, rent)
+
+    def _idempotent(self, options: SpawnOptions, create: Callable[[], RunPodInstance]) -> RunPodInstance:
+        """Tag-and-list: look the key up before creating, and again after an unknown outcome."""
+        key = options.idempotency_key
+        if key is None:
+            return create()
+        with self._key_lock(key):
+            existing = self._find_by_key(key)
+            if existing is not None:
+                return existing
+            try:
+                return create()
+            except ProviderError as exc:
+                if exc.code is not ErrorCode.UNAVAILABLE:
+                    raise
+                # A timeout or 5xx may still have created the pod.
+                try:
+                    found = self._find_by_key(key)
+                except ProviderError:
+                    # The create's outcome is the error that matters; keep its own cause.
+                    raise exc from exc.__cause__
+                if found is None:
+                    raise
+                return found
+
+    @contextmanager
+    def _key_lock(self, key: str) -> Iterator[None]:
+        with self._key_locks[hash(key) % len(self._key_locks)]:
+            yield
+
+    def _find_by_key(self, key: str) -> RunPodInstance | None:
+        return next((p for p in self._managed_pods() if p.tags.get(IDEMPOTENCY_TAG) == key), None)
+
+    def _managed_pods(self) -> list[RunPodInstance]:
+        body = self.client.rest("GET", "/pods", what="listPods")
+        pods = body.get("pods") if isinstance(body, Mapping) else None
+        if not isinstance(pods, list):
+            raise ProviderError(ErrorCode.UNAVAILABLE, "listPods answered without pods", provider=PROVIDER)
+        return [instance for instance in map(_pod, pods) if instance.managed]
+
+
+def _pod(body: Any) -> RunPodInstance:
+    try:
+        return instance_from_pod(body)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProviderError(
+            ErrorCode.UNAVAILABLE,
+            f"RunPod answered a malformed pod ({type(exc).__name__})",
+            provider=PROVIDER,
+        ) from exc

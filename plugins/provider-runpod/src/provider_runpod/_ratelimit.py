@@ -1,0 +1,131 @@
+"""Client-side rate limiting that learns its limits from the server's RateLimit headers.
+
+RunPod v2 sends `RateLimit-Policy: "minute";q=60;w=60, ...` (quota per window), `RateLimit:
+"minute";r=0;t=12, ...` (remaining and seconds to reset) and, on 429, `Retry-After` in seconds.
+The limiter keeps a sliding log per learned window and holds requests back so the quota is not
+exceeded; a remaining count of zero or a Retry-After pauses every request until the reset.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from provider_core import ErrorCode, ProviderError
+from provider_runpod._errors import PROVIDER
+
+_PARAM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def parse_structured_list(value: str) -> dict[str, dict[str, float]]:
+    """`"minute";q=60;w=60, "hour";q=3000;w=3600` -> {"minute": {"q": 60, "w": 60}, ...}.
+
+    Members that do not parse are skipped: a malformed header must never break a request.
+    """
+    members: dict[str, dict[str, float]] = {}
+    for member in value.split(","):
+        name, *params = member.split(";")
+        name = name.strip().strip('"')
+        if not name:
+            continue
+        parsed: dict[str, float] = {}
+        for param in params:
+            match = _PARAM.match(param)
+            if match:
+                parsed[match.group(1)] = float(match.group(2))
+        members[name] = parsed
+    return members
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After is integer seconds on this API; HTTP dates and junk are ignored."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+class RateLimiter:
+    """Thread-safe; `clock` and `sleep` are injectable so tests need no real waiting."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 30.0,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait
+        self._lock = threading.Lock()
+        # window name -> (quota, window seconds, send times within the window)
+        self._windows: dict[str, tuple[int, float, deque[float]]] = {}
+        self._not_before = 0.0
+
+    @property
+    def policies(self) -> dict[str, tuple[int, float]]:
+        with self._lock:
+            return {name: (quota, width) for name, (quota, width, _) in self._windows.items()}
+
+    def acquire(self) -> None:
+        """Wait until a request may be sent, then count it; past max_wait raise RATE_LIMIT_ERROR."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_needed(now)
+                if wait <= 0:
+                    for *_, sent in self._windows.values():
+                        sent.append(now)
+                    return
+            if wait > self._max_wait:
+                raise ProviderError(
+                    ErrorCode.RATE_LIMIT_ERROR,
+                    f"client-side rate limit: next request allowed in {wait:.1f}s",
+                    provider=PROVIDER,
+                    retry_after=wait,
+                )
+            self._sleep(wait)
+
+    def _wait_needed(self, now: float) -> float:
+        wait = self._not_before - now
+        for quota, width, sent in self._windows.values():
+            while sent and sent[0] <= now - width:
+                sent.popleft()
+            if len(sent) >= quota:
+                wait = max(wait, sent[0] + width - now)
+        return wait
+
+    def observe(self, headers: Mapping[str, str], status: int) -> float | None:
+        """Learn from a response's headers; returns the Retry-After seconds of a 429, if any."""
+        policy = headers.get("ratelimit-policy")
+        state = headers.get("ratelimit")
+        retry_after = parse_retry_after(headers.get("retry-after")) if status == 429 else None
+        with self._lock:
+            now = self._clock()
+            if policy:
+                self._learn_policy(parse_structured_list(policy))
+            if state:
+                for params in parse_structured_list(state).values():
+                    if params.get("r", 1) <= 0 and "t" in params:
+                        self._not_before = max(self._not_before, now + params["t"])
+            if retry_after is not None:
+                self._not_before = max(self._not_before, now + retry_after)
+        return retry_after
+
+    def _learn_policy(self, members: Mapping[str, Mapping[str, float]]) -> None:
+        for name, params in members.items():
+            quota, width = params.get("q"), params.get("w")
+            if quota is None or width is None or quota < 1 or width <= 0:
+                continue
+            current = self._windows.get(name)
+            if current is not None and current[:2] == (int(quota), width):
+                continue
+            sent = current[2] if current is not None else deque()
+            self._windows[name] = (int(quota), width, deque(sent, maxlen=int(quota)))

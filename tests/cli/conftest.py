@@ -1,0 +1,94 @@
+"""Run `providers` as a real subprocess, with test providers installed as a throwaway distribution."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attrs import frozen
+
+from tests.provider_core.distributions import make_distribution
+
+REPO = Path(__file__).resolve().parents[2]
+# The console script installed next to the interpreter running the tests.
+PROVIDERS = Path(sys.executable).parent / "providers"
+FAKE_DISTRIBUTION = "provider-memfake"
+FAKE_VERSION = "0.1"
+
+
+@frozen
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Cli:
+    """Calls the installed `providers` entry point; every call is a fresh process."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+
+    def __call__(self, *args: str, input: str | None = None, env: Mapping[str, str] | None = None) -> Run:
+        done = subprocess.run(
+            [str(PROVIDERS), *args],
+            env={**self.env, **(env or {})},
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def ok(self, *args: str, input: str | None = None) -> Run:
+        run = self(*args, input=input)
+        assert run.code == 0, run.output
+        return run
+
+
+@pytest.fixture(scope="session")
+def fake_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    make_distribution(
+        root,
+        FAKE_DISTRIBUTION,
+        {
+            "provider_core.providers": {
+                "memory": "tests.cli.fakeprov:registration",
+                "leaky": "tests.cli.fakeprov:leaky_registration",
+                "broken": "tests.cli.fakeprov:no_such_registration",
+            }
+        },
+        {},
+        version=FAKE_VERSION,
+    )
+    return root
+
+
+def base_env(fake_site: Path, state: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"NO_COLOR", "FORCE_COLOR", "COLUMNS", "PROVIDER_CORE_CHAOS", "MEMFAKE_API_KEY"}
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(fake_site), str(REPO)])
+    env["MEMFAKE_STATE"] = str(state)
+    return env
+
+
+@pytest.fixture
+def cli(fake_site: Path, tmp_path: Path) -> Cli:
+    return Cli(base_env(fake_site, tmp_path / "state.json"))

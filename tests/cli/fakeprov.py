@@ -1,0 +1,121 @@
+"""Providers for the CLI tests, installed through a throwaway distribution (see conftest.py).
+
+The core's in-memory provider keeps its instances in a JSON file here, so separate `providers` processes
+see the same instances. Settings and a few switches let tests provoke each kind of failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+from cattrs.preconf.json import make_converter
+
+from provider_core import (
+    ComplianceProfile,
+    ErrorCode,
+    ProviderError,
+    ProviderInstance,
+    ProviderRegistration,
+    Setting,
+    SpawnOptions,
+    to_jsonable,
+)
+from tests.provider_core import memory
+
+STATE_ENV = "MEMFAKE_STATE"
+KEY_ENV = "MEMFAKE_API_KEY"
+BAD_KEY = "bad-key"  # rejected with AUTH_ERROR when the provider is built
+ECHO_PREFIX = "echo-"  # a careless provider quotes such a key in its error messages
+FAIL_PREFIX = "fail."
+BOOTSTRAP_TAG = "seen-bootstrap"  # instance type "fail.capacity_error" makes spawn raise CAPACITY_ERROR
+
+SETTINGS = (
+    Setting("state", "JSON file holding the instances", env=STATE_ENV),
+    Setting("api_key", "API key", env=KEY_ENV, secret=True),
+    Setting("region", "default region"),
+)
+
+_converter = make_converter()
+
+
+class FileMemoryProvider(memory.MemoryProvider):
+    def __init__(
+        self, state: str | None = None, api_key: str | None = None, region: str = "mem-east"
+    ) -> None:
+        super().__init__(region)
+        self.api_key = api_key or os.environ.get(KEY_ENV)
+        if self.api_key == BAD_KEY:
+            raise ProviderError(ErrorCode.AUTH_ERROR, "the API key was rejected", provider=self.name)
+        self.path = Path(state or os.environ[STATE_ENV])
+        if self.path.exists():
+            for instance in _converter.loads(self.path.read_text(), list[ProviderInstance]):
+                self.instances[instance.id] = instance
+        self._ids = itertools.count(len(self.instances) + 1)
+
+    def _save(self) -> None:
+        self.path.write_text(_converter.dumps([to_jsonable(i) for i in self.instances.values()]))
+
+    def spawn(self, options: SpawnOptions) -> ProviderInstance:
+        if options.instance_type.startswith(FAIL_PREFIX):
+            code = ErrorCode(options.instance_type.removeprefix(FAIL_PREFIX).upper())
+            quoted = f" (key {self.api_key})" if self.api_key and self.api_key.startswith(ECHO_PREFIX) else ""
+            raise ProviderError(code, f"spawn refused{quoted}", provider=self.name)
+        if options.bootstrap is not None:
+            # Made visible so tests can see which script reached the provider.
+            seen = f"{options.bootstrap.format.value}:{options.bootstrap.checksum[:12]}"
+            options = attrs.evolve(options, tags={**options.tags, BOOTSTRAP_TAG: seen})
+        instance = super().spawn(options)
+        self._save()
+        return instance
+
+    def terminate(self, provider_id: str) -> None:
+        super().terminate(provider_id)
+        self._save()
+
+
+class LeakyProvider(FileMemoryProvider):
+    """Says it terminated, terminates nothing: the demo's leak check has to catch it."""
+
+    name = "leaky"
+
+    def terminate(self, provider_id: str) -> None:
+        return None
+
+
+@contextmanager
+def memory_double() -> Iterator[dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="memfake-") as folder:
+        yield {"state": str(Path(folder) / "state.json")}
+
+
+def noop_workflow(provider: object) -> str:
+    """Does nothing, to be listed by `providers info`."""
+    return "noop"
+
+
+def _profile() -> ComplianceProfile:
+    return ComplianceProfile(
+        instance_type="mem.small", region="mem-east", alt_region="mem-west", test_double=memory_double
+    )
+
+
+def registration() -> ProviderRegistration:
+    return memory.registration(
+        provider=FileMemoryProvider,
+        settings=SETTINGS,
+        compliance=_profile(),
+        workflows={"noop": noop_workflow},
+        version=None,
+    )
+
+
+def leaky_registration() -> ProviderRegistration:
+    return memory.registration(
+        name="leaky", provider=LeakyProvider, settings=SETTINGS, compliance=_profile(), version=None
+    )

@@ -1,0 +1,102 @@
+"""Exit codes and the one-line error: usage 2, provider error 3, auth 4, no traceback, no secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import Cli, Run
+from tests.cli.fakeprov import BAD_KEY
+
+
+def one_error_line(run: Run) -> str:
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("ls", "nope"), ("info", "nope"), ("spawn", "nope", "--type", "x"), ("demo", "--provider", "nope")],
+)
+def test_unknown_provider_is_a_usage_error_naming_the_installed_ones(cli: Cli, args: tuple[str, ...]) -> None:
+    run = cli(*args)
+    assert run.code == 2
+    assert "unknown provider 'nope'; installed providers:" in run.stderr
+    assert "memory" in run.stderr
+
+
+def test_broken_provider_is_a_failure_with_its_reason(cli: Cli) -> None:
+    run = cli("ls", "broken")
+    assert run.code == 1
+    line = one_error_line(run)
+    assert "provider 'broken' is installed but broken" in line
+    assert "no_such_registration" in line
+
+
+def test_provider_error_is_one_line_with_code_provider_and_hint(cli: Cli) -> None:
+    run = cli("spawn", "memory", "--type", "fail.capacity_error")
+    assert run.code == 3
+    line = one_error_line(run)
+    assert line.startswith("providers: error: CAPACITY_ERROR [memory]: spawn refused")
+    assert "hint: no capacity at the provider (capacity, retryable)" in line
+
+
+def test_provider_error_with_json_is_also_a_document(cli: Cli) -> None:
+    run = cli("spawn", "memory", "--type", "fail.quota_exceeded", "--json")
+    assert run.code == 3
+    error = run.json()["error"]
+    assert error["code"] == "QUOTA_EXCEEDED"
+    assert error["provider"] == "memory"
+    assert error["retryable"] is False
+    assert error["hint"].startswith("account quota reached")
+
+
+def test_not_found_instance_exits_3(cli: Cli) -> None:
+    run = cli("get", "memory", "mem-404")
+    assert run.code == 3
+    assert "NOT_FOUND [memory]: no instance 'mem-404'" in one_error_line(run)
+
+
+def test_auth_error_exits_4_and_points_at_the_credentials(cli: Cli) -> None:
+    run = cli("ls", "memory", "--set", f"api_key={BAD_KEY}")
+    assert run.code == 4
+    line = one_error_line(run)
+    assert "AUTH_ERROR [memory]: the API key was rejected" in line
+    assert "MEMFAKE_API_KEY or --set api_key=..." in line
+    assert BAD_KEY not in line
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)])
+def test_secret_settings_never_reach_the_output(cli: Cli, json_flag: tuple[str, ...]) -> None:
+    secret = "echo-7f3a9c-super-secret"
+    run = cli("spawn", "memory", "--type", "fail.invalid_spec", "--set", f"api_key={secret}", *json_flag)
+    assert run.code == 3
+    assert "(key ***)" in run.output  # the provider quoted it; the CLI redacted it
+    assert secret not in run.output
+
+
+def test_secret_from_the_environment_is_redacted_too(cli: Cli) -> None:
+    secret = "echo-from-env-0042"
+    run = cli("spawn", "memory", "--type", "fail.invalid_spec", env={"MEMFAKE_API_KEY": secret})
+    assert run.code == 3
+    assert secret not in run.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ls", "memory", "--set", "colour=blue"), "unknown setting(s) for provider 'memory': colour"),
+        (("ls", "memory", "--set", "api_key"), "--set expects KEY=VALUE"),
+        (("ls", "memory", "--status", "sleeping"), "Invalid value for '--status'"),
+        (
+            ("spawn", "memory", "--type", "mem.small", "--idempotency-key", "bad key!"),
+            "invalid spawn options",
+        ),
+    ],
+)
+def test_bad_input_is_a_usage_error(cli: Cli, args: tuple[str, ...], message: str) -> None:
+    run = cli(*args)
+    assert run.code == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.output

@@ -1,0 +1,122 @@
+"""The suite proves its power: each deliberately broken provider fails it, naming the broken rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compliance.harness import run_suite
+
+pytest_plugins = ["pytester"]
+
+LEAK = "leak check (CheckDestroy)"
+
+# provider factory in providers.py -> {failing test (without the id) -> text its failure must contain}.
+# `exact` cases are precise: no other test fails, so the suite blames the rule that was broken.
+CASES: dict[str, tuple[dict[str, str], bool]] = {
+    "terminate_not_idempotent": (
+        {
+            "test_terminate_is_idempotent": "terminate is not idempotent: second call raised",
+            "test_terminate_unknown_id_is_a_no_op": "terminate is not idempotent: terminating unknown id",
+        },
+        True,
+    ),
+    "terminate_does_nothing": (
+        {
+            "test_terminated_instance_ends_terminated_or_absent": "terminate did not take effect: instance",
+            "(teardown)": LEAK,
+        },
+        False,
+    ),
+    "spawn_ignores_key": (
+        {
+            "test_idempotent_spawn_returns_the_same_instance": (
+                "idempotent_spawn: the same idempotency_key returned different instances"
+            )
+        },
+        True,
+    ),
+    "bad_status": (
+        {"test_spawn_returns_id_and_valid_status": "spawn returned an invalid status 'booting'"},
+        False,
+    ),
+    "drops_tags": (
+        {"test_management_tag_is_present": "management tag missing: get_instance("},
+        False,
+    ),
+    "list_ignores_region": (
+        {"test_list_filter_by_region": "list_instances ignores the region filter"},
+        True,
+    ),
+    "list_ignores_tags": (
+        {"test_list_filter_by_tags": "list_instances ignores the tags filter"},
+        True,
+    ),
+    "get_raises": (
+        {"test_get_instance_returns_none_for_unknown_id": "get_instance must return None for an unknown id"},
+        True,
+    ),
+    "wrong_checksum": (
+        {"test_bootstrap_has_content_format_and_checksum": "bootstrap checksum is not sha256(content)"},
+        False,
+    ),
+    "shell_does_not_parse": (
+        {"test_shell_bootstrap_passes_bash_n": "shell bootstrap does not pass bash -n"},
+        True,
+    ),
+    "spawn_leaks": (
+        {
+            "test_spawn_creates_exactly_one_instance": "spawn created 2 instances for one call",
+            "(teardown)": LEAK,
+        },
+        True,
+    ),
+    "flag_without_methods": (
+        {
+            "test_declared_capabilities_match_methods": (
+                "declared capabilities do not match implemented methods: "
+                "declares 'snapshots' but does not implement delete_snapshot"
+            )
+        },
+        False,
+    ),
+}
+
+
+def _matching(failed: dict[str, str], test: str) -> list[str]:
+    if test == "(teardown)":
+        return [name for name in failed if name.endswith("(teardown)")]
+    return [name for name in failed if name.split("[", 1)[0] == test and not name.endswith("(teardown)")]
+
+
+@pytest.mark.parametrize("factory", sorted(CASES))
+def test_broken_provider_fails_the_suite_naming_the_rule(pytester: pytest.Pytester, factory: str) -> None:
+    expected, exact = CASES[factory]
+    run = run_suite(pytester, factory)
+    assert run.exit_code == pytest.ExitCode.TESTS_FAILED
+    failed = run.failed
+    for test, message in expected.items():
+        names = _matching(failed, test)
+        assert names, f"{factory}: {test} did not fail; failures: {sorted(failed)}"
+        assert any(message in failed[name] for name in names), f"{factory}: {test} failed for another reason"
+    if exact:
+        blamed = {name for test in expected for name in _matching(failed, test)}
+        assert set(failed) == blamed, f"{factory}: unrelated rules failed too: {sorted(set(failed) - blamed)}"
+
+
+def test_leak_check_names_the_surviving_ids(pytester: pytest.Pytester) -> None:
+    run = run_suite(pytester, "spawn_leaks")
+    [teardown] = [text for name, text in run.failed.items() if name.endswith("(teardown)")]
+    assert "provider 'spawn-leaks' still reports instances the suite created as alive" in teardown
+    assert "never returned" in teardown
+    assert "mem-" in teardown
+
+
+def test_registry_rejection_is_reported_on_every_test(pytester: pytest.Pytester) -> None:
+    run = run_suite(pytester, "flag_without_methods")
+    errors = {
+        name: text
+        for name, text in run.failed.items()
+        if not name.startswith("test_declared_capabilities_match_methods[")
+    }
+    assert errors
+    assert all("is not accepted by the registry" in text for text in errors.values())

@@ -1,0 +1,88 @@
+"""A control plane's day on every installed provider, through discovery and each provider's test double:
+bootstrap, spawn, chaos that the retry helper recovers, drift that reconcile reports, teardown, no leaks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+import provider_core
+from provider_core import (
+    GONE_STATUSES,
+    BootstrapConfig,
+    DriftKind,
+    ErrorCode,
+    ListFilter,
+    ProviderError,
+    ProviderHandle,
+    RetryPolicy,
+    SpawnOptions,
+)
+
+REGISTRY = provider_core.discover()
+WITH_DOUBLES = [n for n in REGISTRY.names() if (p := REGISTRY.registration(n).compliance) and p.test_double]
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_total=30)
+
+
+@pytest.fixture(params=WITH_DOUBLES)
+def handle(request: pytest.FixtureRequest) -> Iterator[ProviderHandle]:
+    profile = REGISTRY.registration(request.param).compliance
+    assert profile is not None
+    assert profile.test_double is not None
+    with profile.test_double() as settings:
+        built = REGISTRY.get(request.param, **settings)
+        yield built
+        built.close()
+
+
+def test_the_four_providers_have_test_doubles() -> None:
+    assert {"aws", "lambda", "orbstack", "runpod"} <= set(WITH_DOUBLES)
+
+
+def test_a_control_plane_day(handle: ProviderHandle) -> None:
+    from provider_orbstack.chaos import Drift, Fault, ProviderChaos, enable_chaos
+
+    profile = REGISTRY.registration(handle.name).compliance
+    assert profile is not None
+    run = uuid.uuid4().hex[:8]
+    mine = ListFilter(tags={"e2e-run": run})
+    key = f"e2e-{run}" if handle.capabilities.idempotent_spawn else None
+    script = handle.generate_bootstrap(BootstrapConfig("https://cp.example", instance_token=f"tok-{run}"))
+    assert script.verify()
+
+    def options(index: int, idempotency_key: str | None = None) -> SpawnOptions:
+        return SpawnOptions(
+            name=f"e2e-{run}-{index}", instance_type=profile.instance_type, region=profile.region,
+            image=profile.image, bootstrap=script, tags={"e2e-run": run}, idempotency_key=idempotency_key,
+        )
+
+    made = [handle.spawn(options(i)) for i in range(2)]
+    try:
+        flaky = ProviderChaos(
+            faults=[Fault("spawn", code=ErrorCode.RATE_LIMIT_ERROR, retry_after=0.01, times=2)],
+            drift=Drift(vanish=1, orphans=1),
+        )
+        retries: list[ProviderError] = []
+        with enable_chaos(REGISTRY, flaky, provider=handle.name, seed=11):
+            third = provider_core.retry(
+                lambda: handle.spawn(options(2, key)), FAST_RETRY, on_retry=lambda exc, _: retries.append(exc)
+            )
+            made.append(third)
+            assert [e.code for e in retries] == [ErrorCode.RATE_LIMIT_ERROR] * 2
+            if key is not None:
+                assert handle.spawn(options(2, key)).id == third.id, "the retried spawn is idempotent"
+            expected = {i.id: i.status for i in handle.list_instances(mine)} | {i.id: i.status for i in made}
+            report = handle.reconcile(expected)
+        drift = {d.kind: [x.instance_id for x in report.drift if x.kind is d.kind] for d in report.drift}
+        assert len(drift.get(DriftKind.MISSING, [])) == 1, report
+        assert drift[DriftKind.MISSING][0] in {i.id for i in made}
+        assert len(drift.get(DriftKind.UNEXPECTED, [])) == 1, report
+        assert drift[DriftKind.UNEXPECTED][0] not in {i.id for i in made}
+        assert {i.id for i in handle.list_instances(mine)} == {i.id for i in made}, "chaos is off again"
+    finally:
+        for instance in made:
+            handle.terminate(instance.id)
+    alive = [i.id for i in handle.list_instances(mine) if i.status not in GONE_STATUSES]
+    assert alive == [], f"{handle.name} leaked {alive}"

@@ -1,0 +1,136 @@
+"""list_instances, get_instance, terminate and the status mapping, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provider_core import MANAGED_TAG, ErrorCode, InstanceStatus, ListFilter, ProviderError, SpawnOptions
+from provider_lambda import LambdaProvider
+from provider_lambda.testing import DEFAULT_SSH_KEY, LambdaEmulator
+
+LAMBDA_STATUSES = [
+    ("booting", InstanceStatus.PENDING),
+    ("active", InstanceStatus.RUNNING),
+    ("unhealthy", InstanceStatus.ERROR),
+    ("terminating", InstanceStatus.TERMINATING),
+    ("terminated", InstanceStatus.TERMINATED),
+    ("preempted", InstanceStatus.TERMINATED),
+]
+
+
+def unmanaged(emulator: LambdaEmulator, name: str) -> str:
+    """An instance someone launched outside provider-core (no management tag)."""
+    body = {
+        "region_name": "us-west-1",
+        "instance_type_name": "gpu_1x_a10",
+        "ssh_key_names": [DEFAULT_SSH_KEY],
+    }
+    reply = emulator.handle(
+        "POST",
+        "/api/v1/instance-operations/launch",
+        {"Authorization": f"Bearer {emulator.api_key}"},
+        json.dumps({**body, "name": name}).encode(),
+    )
+    instance_id: str = json.loads(reply.body)["data"]["instance_ids"][0]
+    return instance_id
+
+
+@pytest.mark.parametrize(("lambda_status", "expected"), LAMBDA_STATUSES)
+def test_status_mapping(
+    provider: LambdaProvider, emulator: LambdaEmulator, lambda_status: str, expected: InstanceStatus
+) -> None:
+    instance = provider.spawn(SpawnOptions(name="s", instance_type="gpu_1x_a10"))
+    emulator.set_status(instance.id, lambda_status)
+    found = provider.get_instance(instance.id)
+    assert found is not None
+    assert found.status is expected
+    assert found.lambda_status == lambda_status
+    [listed] = provider.list_instances()
+    assert listed.status is expected
+
+
+def test_preempted_and_unhealthy_carry_a_reason(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    instance = provider.spawn(SpawnOptions(name="s", instance_type="gpu_1x_a10"))
+    emulator.set_status(instance.id, "preempted")
+    found = provider.get_instance(instance.id)
+    assert found is not None
+    assert found.status_reason == "preempted by Lambda"
+
+
+def test_list_returns_only_managed_instances(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    mine = provider.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10"))
+    foreign = unmanaged(emulator, "foreign")
+    listed = provider.list_instances()
+    assert [i.id for i in listed] == [mine.id]
+    assert listed[0].tags[MANAGED_TAG] == "true"
+    # get_instance still answers for any id the account owns.
+    found = provider.get_instance(foreign)
+    assert found is not None
+    assert not found.managed
+
+
+def test_list_filters_by_tags_status_region_and_name_prefix(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    a = provider.spawn(
+        SpawnOptions(name="web-1", instance_type="gpu_1x_a10", region="us-west-1", tags={"env": "prod"})
+    )
+    b = provider.spawn(
+        SpawnOptions(name="web-2", instance_type="gpu_1x_a10", region="us-east-1", tags={"env": "dev"})
+    )
+    c = provider.spawn(
+        SpawnOptions(name="db-1", instance_type="gpu_1x_a10", region="us-east-1", tags={"env": "prod"})
+    )
+    emulator.set_status(c.id, "unhealthy")
+
+    def ids(filter: ListFilter) -> set[str]:
+        return {i.id for i in provider.list_instances(filter)}
+
+    assert ids(ListFilter(tags={"env": "prod"})) == {a.id, c.id}
+    assert ids(ListFilter(region="us-east-1")) == {b.id, c.id}
+    assert ids(ListFilter(name_prefix="web-")) == {a.id, b.id}
+    assert ids(ListFilter(statuses=[InstanceStatus.ERROR])) == {c.id}
+    assert ids(ListFilter(statuses=[InstanceStatus.RUNNING], region="us-east-1")) == {b.id}
+    assert ids(ListFilter(tags={"env": "prod"}, name_prefix="db")) == {c.id}
+
+
+def test_get_unknown_instance_is_none(provider: LambdaProvider) -> None:
+    assert provider.get_instance("0123456789abcdef0123456789abcdef") is None
+
+
+def test_get_instance_quotes_the_id_into_one_path_segment(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    assert provider.get_instance("../instance-types") is None
+    assert emulator.exchanges[-1].target == "/api/v1/instances/..%2Finstance-types"
+
+
+def test_terminate_is_idempotent(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    provider.terminate(instance.id)
+    provider.terminate(instance.id)
+    provider.terminate("0123456789abcdef0123456789abcdef")
+    assert provider.get_instance(instance.id) is None
+    assert provider.list_instances() == []
+    assert emulator.snapshot() == []
+
+
+def test_terminating_instance_is_reported_until_it_is_gone(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    emulator.terminate_seconds = 3600
+    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    provider.terminate(instance.id)
+    found = provider.get_instance(instance.id)
+    assert found is not None
+    assert found.status is InstanceStatus.TERMINATING
+    provider.terminate(instance.id)
+
+
+def test_terminate_propagates_real_failures(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    emulator.fail(503, "provider/internal-unavailable", operation="terminateInstance")
+    with pytest.raises(ProviderError) as caught:
+        provider.terminate("0123456789abcdef0123456789abcdef")
+    assert caught.value.code is ErrorCode.UNAVAILABLE

@@ -1,0 +1,221 @@
+"""The orbctl backend against a fake `orb` on PATH that replays the documented CLI and JSON shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from provider_core import (
+    MANAGED_TAG,
+    BootstrapConfig,
+    BootstrapFormat,
+    BootstrapScript,
+    ErrorCode,
+    InstanceStatus,
+    ProviderError,
+    ProviderHandle,
+    ProviderRegistry,
+    SpawnOptions,
+)
+from provider_orbstack import OrbStackInstance, OrbStackProvider
+from provider_orbstack._orbctl import OrbCli, OrbctlBackend
+from provider_orbstack._registration import registration
+from tests.provider_orbstack.conftest import Clock, FakeOrb
+
+
+@pytest.fixture
+def orb_handle(fake_orb: FakeOrb, tmp_path: Path) -> Iterator[ProviderHandle]:
+    registry = ProviderRegistry()
+    registry.add(registration)
+    handle = registry.get("orbstack", metadata_path=str(tmp_path / "meta.db"))  # backend auto
+    yield handle
+    registry.close()
+
+
+def test_auto_picks_orbctl_when_orb_is_on_path(fake_orb: FakeOrb, tmp_path: Path) -> None:
+    provider = OrbStackProvider(metadata_path=str(tmp_path / "m.db"), arch="amd64")
+    assert isinstance(provider.backend, OrbctlBackend)
+    assert provider.backend.cli.executable == str(fake_orb.bin / "orb")
+    provider.spawn(SpawnOptions(name="x", instance_type="small", tags={MANAGED_TAG: "true"}))
+    assert fake_orb.calls()[0][:4] == ["create", "-a", "amd64", "ubuntu"]
+
+
+def test_a_reservation_whose_create_never_finished_expires(fake_orb: FakeOrb, tmp_path: Path) -> None:
+    clock = Clock()
+    provider = OrbStackProvider(metadata_path=str(tmp_path / "m.db"), orb_timeout=60, clock=clock)
+    assert isinstance(provider.backend, OrbctlBackend)
+    with provider.backend.meta.write() as conn:  # what a process killed during `orb create` leaves behind
+        conn.execute(
+            "INSERT INTO machines (name, instance_type, region, image, tags, created_at)"
+            " VALUES ('half-made', 'small', 'local', 'ubuntu', '{}', ?)",
+            (clock.now,),
+        )
+    assert provider.get_instance("half-made").status is InstanceStatus.PENDING  # type: ignore[union-attr]
+    clock.advance(61)
+    assert provider.get_instance("half-made") is None
+
+
+def test_spawn_runs_create_with_user_data_file_and_cleans_it(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    script = orb_handle.generate_bootstrap(BootstrapConfig("https://cp.example", "tok"))
+    instance = orb_handle.spawn(
+        SpawnOptions(name="Web Server", instance_type="small", image="debian:bookworm", bootstrap=script)
+    )
+    create = next(c for c in fake_orb.calls() if c[0] == "create")
+    assert create[:2] == ["create", "-c"]
+    assert create[3:] == ["debian:bookworm", instance.id]
+    assert not Path(create[2]).exists()  # the user-data file held a token
+    assert instance.id.startswith("web-server-")
+    assert instance.status is InstanceStatus.RUNNING
+    assert instance.private_ip == "198.19.249.7"
+    assert fake_orb.machines()[instance.id]["user_data"] == script.content
+    assert instance.managed
+
+
+def test_list_and_info_parse_json_and_show_only_our_machines(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    ours = orb_handle.spawn(SpawnOptions(name="a", instance_type="small", tags={"team": "x"}))
+    foreign = ["create", "ubuntu", "users-own-machine"]
+    import subprocess
+
+    subprocess.run([str(fake_orb.bin / "orb"), *foreign], check=True)
+    listed = orb_handle.list_instances()
+    assert [(i.id, i.tags.get("team"), i.region) for i in listed] == [(ours.id, "x", "local")]
+    assert orb_handle.get_instance("users-own-machine") is None
+    assert ["list", "--format", "json"] in fake_orb.calls()
+    assert ["info", ours.id, "--format", "json"] in fake_orb.calls()
+    inner = orb_handle.provider.get_instance(ours.id)
+    assert isinstance(inner, OrbStackInstance)
+    assert inner.image == "ubuntu:current"
+
+
+def test_terminate_deletes_with_force_and_is_idempotent(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    instance = orb_handle.spawn(SpawnOptions(name="a", instance_type="small"))
+    orb_handle.terminate(instance.id)
+    orb_handle.terminate(instance.id)
+    orb_handle.terminate("users-own-machine")  # never ours: never deleted
+    deletes = [c for c in fake_orb.calls() if c[0] == "delete"]
+    assert deletes == [["delete", "-f", instance.id]]
+    gone = orb_handle.get_instance(instance.id)
+    assert gone is not None
+    assert gone.status is InstanceStatus.TERMINATED
+    assert not any(c[0] == "stop" for c in fake_orb.calls())
+
+
+def test_terminate_tolerates_a_machine_deleted_behind_our_back(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    instance = orb_handle.spawn(SpawnOptions(name="a", instance_type="small"))
+    fake_orb.fail_next("delete", f"machine not found: {instance.id}")
+    orb_handle.terminate(instance.id)
+
+
+def test_vanished_machine_is_missing_from_listing_and_reconcile(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    instance = orb_handle.spawn(SpawnOptions(name="a", instance_type="small"))
+    import subprocess
+
+    subprocess.run([str(fake_orb.bin / "orb"), "delete", "-f", instance.id], check=True)
+    assert orb_handle.list_instances() == []
+    report = orb_handle.reconcile({instance.id: InstanceStatus.RUNNING})
+    assert [(d.kind.value, d.instance_id) for d in report.drift] == [("missing", instance.id)]
+
+
+def test_idempotency_key_is_kept_in_metadata(orb_handle: ProviderHandle, fake_orb: FakeOrb) -> None:
+    first = orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k"))
+    again = orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k"))
+    assert again.id == first.id
+    assert sum(c[0] == "create" for c in fake_orb.calls()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stderr", "code"),
+    [
+        ("unknown distro: plan9", ErrorCode.INVALID_SPEC),
+        ("machine already exists: x", ErrorCode.INVALID_SPEC),
+        ("OrbStack is not running", ErrorCode.UNAVAILABLE),
+        ("no space left on device", ErrorCode.CAPACITY_ERROR),
+        ("segmentation fault", ErrorCode.INTERNAL),
+    ],
+)
+def test_create_failures_map_to_the_taxonomy(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb, stderr: str, code: ErrorCode
+) -> None:
+    fake_orb.fail_next("create", stderr)
+    with pytest.raises(ProviderError) as caught:
+        orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k"))
+    assert caught.value.code is code
+    assert orb_handle.list_instances() == []
+    # the failed attempt released its idempotency key
+    assert orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k")).status
+
+
+def test_list_failure_and_bad_json_are_provider_errors(orb_handle: ProviderHandle, fake_orb: FakeOrb) -> None:
+    fake_orb.fail_next("list", "connection refused: is OrbStack running?")
+    with pytest.raises(ProviderError) as caught:
+        orb_handle.list_instances()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert caught.value.retryable
+    report = orb_handle.health_check()
+    assert report.healthy
+    fake_orb.fail_next("list", "daemon not running")
+    assert not orb_handle.health_check().healthy
+
+
+def test_backend_rejects_what_orbstack_cannot_do(orb_handle: ProviderHandle) -> None:
+    spot, snapshots = orb_handle.spot, orb_handle.snapshots
+    assert spot is not None
+    assert snapshots is not None
+    cases: list[Callable[[], object]] = [
+        lambda: orb_handle.spawn(SpawnOptions(name="a", instance_type="small", region="local-2")),
+        lambda: orb_handle.spawn(SpawnOptions(name="a", instance_type="small", spot=True)),
+        lambda: spot.prices("small"),
+        lambda: snapshots.create("x", "n"),
+        lambda: orb_handle.spawn(
+            SpawnOptions(
+                name="a",
+                instance_type="small",
+                bootstrap=BootstrapScript("x", BootstrapFormat.SHELL, "0" * 64),
+            )
+        ),
+    ]
+    for case in cases:
+        with pytest.raises(ProviderError) as caught:
+            case()
+        assert caught.value.code is ErrorCode.INVALID_SPEC
+
+
+def test_machine_verbs_without_a_name_are_refused(fake_orb: FakeOrb) -> None:
+    cli = OrbCli(str(fake_orb.bin / "orb"))
+    for verb in ("stop", "delete", "start"):
+        with pytest.raises(ProviderError):
+            cli.run(verb)
+        with pytest.raises(ProviderError):
+            cli.run(verb, "-f")
+    assert not (fake_orb.root / "orbstack-stopped").exists()
+    assert fake_orb.calls() == []
+
+
+def test_missing_orb_and_timeouts_are_unavailable(tmp_path: Path, fake_orb: FakeOrb) -> None:
+    missing = OrbStackProvider(
+        backend="orbctl", orb_path=str(tmp_path / "nope"), metadata_path=str(tmp_path / "m.db")
+    )
+    with pytest.raises(ProviderError) as caught:
+        missing.list_instances()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    slow = tmp_path / "slow-orb"
+    slow.write_text("#!/bin/sh\nexec sleep 5\n")
+    slow.chmod(0o755)
+    hung = OrbStackProvider(
+        backend="orbctl", orb_path=str(slow), orb_timeout=0.2, metadata_path=str(tmp_path / "m.db")
+    )
+    with pytest.raises(ProviderError) as caught:
+        hung.list_instances()
+    assert caught.value.code is ErrorCode.UNAVAILABLE

@@ -1,0 +1,69 @@
+"""Fixtures: an emulator per test whose REST exchanges are checked against the v2 spec, and providers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from provider_runpod import RunPodProvider
+from provider_runpod.testing import Emulator
+from tests.provider_runpod import spec
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps, shared by the provider's limiter and the emulator."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Emulator]:
+    with Emulator(boot_reads=1, clock=clock) as emu:
+        yield emu
+    # Every REST exchange of every test must match the published spec (requests only when the
+    # test does not send invalid ones on purpose).
+    if spec.available():
+        spec.check_all(emu.exchanges, requests=request.node.get_closest_marker("invalid_requests") is None)
+
+
+@pytest.fixture
+def make_provider(emulator: Emulator, clock: FakeClock) -> Iterator[Callable[..., RunPodProvider]]:
+    built: list[RunPodProvider] = []
+
+    def make(**overrides: Any) -> RunPodProvider:
+        settings: dict[str, Any] = {**emulator.settings, "clock": clock, "sleep": clock.sleep, **overrides}
+        provider = RunPodProvider(**settings)
+        built.append(provider)
+        return provider
+
+    yield make
+    for provider in built:
+        provider.close()
+
+
+@pytest.fixture
+def provider(make_provider: Callable[..., RunPodProvider]) -> RunPodProvider:
+    return make_provider()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "invalid_requests: the test sends spec-invalid requests on purpose (responses still checked)",
+    )

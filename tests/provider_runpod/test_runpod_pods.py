@@ -1,0 +1,214 @@
+"""Pods through REST v2: spawn, list, get, terminate, status mapping, env-carried tags and bootstrap."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+
+import pytest
+
+from provider_core import (
+    IDEMPOTENCY_TAG,
+    MANAGED_TAG,
+    BootstrapConfig,
+    BootstrapFormat,
+    BootstrapScript,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    ProviderError,
+    SpawnOptions,
+    VolumeAttachment,
+)
+from provider_runpod import RunPodInstance, RunPodProvider
+from provider_runpod._pods import BOOTSTRAP_ENV, BOOTSTRAP_SHA_ENV, START_COMMAND, STATUS_MAP, TAGS_ENV
+from provider_runpod.testing import Emulator
+
+GPU = "NVIDIA RTX A4000"
+MANAGED = {MANAGED_TAG: "true"}
+
+
+def options(name: str = "pod-a", **kwargs: object) -> SpawnOptions:
+    kwargs.setdefault("tags", MANAGED)
+    return SpawnOptions(name=name, instance_type=GPU, **kwargs)  # type: ignore[arg-type]
+
+
+def created_bodies(emulator: Emulator) -> list[dict[str, object]]:
+    return [json.loads(e.body) for e in emulator.exchanges if e.method == "POST" and e.path == "/v2/pods"]
+
+
+def test_spawn_returns_a_pending_pod_in_the_requested_data_center(provider: RunPodProvider) -> None:
+    pod = provider.spawn(options(region="EU-RO-1", gpu_count=2, disk_gb=40))
+    assert isinstance(pod, RunPodInstance)
+    assert pod.status is InstanceStatus.PENDING
+    assert (pod.region, pod.instance_type, pod.gpu_count, pod.name) == ("EU-RO-1", GPU, 2, "pod-a")
+
+
+def test_create_body_is_the_v2_shape(provider: RunPodProvider, emulator: Emulator) -> None:
+    provider.spawn(options(region="US-KS-2", image="my/image:1", disk_gb=30, tags={**MANAGED, "team": "ml"}))
+    (body,) = created_bodies(emulator)
+    assert body["gpu"] == {"id": GPU, "count": 1}
+    assert body["dataCenterIds"] == ["US-KS-2"]
+    assert body["image"] == "my/image:1"
+    assert body["disk"] == 30
+    env = body["env"]
+    assert isinstance(env, dict)
+    assert json.loads(env[TAGS_ENV]) == {**MANAGED, "team": "ml"}
+
+
+@pytest.mark.parametrize(
+    ("runpod", "core"),
+    [
+        ("PROVISIONING", InstanceStatus.PENDING),
+        ("STARTING", InstanceStatus.PENDING),
+        ("RUNNING", InstanceStatus.RUNNING),
+        ("EXITED", InstanceStatus.STOPPED),
+        ("ERROR", InstanceStatus.ERROR),
+        ("TERMINATED", InstanceStatus.TERMINATED),
+    ],
+)
+def test_every_v2_status_maps(runpod: str, core: InstanceStatus) -> None:
+    assert STATUS_MAP[runpod] is core
+
+
+def test_pod_boots_through_starting_to_running(provider: RunPodProvider) -> None:
+    pod = provider.spawn(options())
+    seen = [provider.get_instance(pod.id) for _ in range(3)]
+    assert [p.status for p in seen if p] == [
+        InstanceStatus.PENDING,
+        InstanceStatus.RUNNING,
+        InstanceStatus.RUNNING,
+    ]
+    running = seen[-1]
+    assert running is not None
+    assert running.public_ip is not None
+
+
+def test_stopped_and_errored_pods_map(provider: RunPodProvider, emulator: Emulator) -> None:
+    from provider_runpod._client import pod_path
+
+    pod = provider.spawn(options())
+    provider.client.rest("POST", pod_path(pod.id, "/action"), json={"action": "stop"}, what="stop")
+    stopped = provider.get_instance(pod.id)
+    assert stopped is not None
+    assert stopped.status is InstanceStatus.STOPPED
+    with emulator.account.lock:
+        emulator.account.pods[pod.id]["status"] = "ERROR"
+    errored = provider.get_instance(pod.id)
+    assert errored is not None
+    assert errored.status is InstanceStatus.ERROR
+
+
+def test_get_instance_of_unknown_pod_is_none(provider: RunPodProvider) -> None:
+    assert provider.get_instance("doesnotexist") is None
+
+
+def test_pod_id_is_escaped_in_the_path(provider: RunPodProvider, emulator: Emulator) -> None:
+    assert provider.get_instance("../pods") is None
+    exchange = emulator.exchanges[-1]
+    assert (exchange.path, exchange.status) == ("/v2/pods/..%2Fpods", 404)
+    assert json.loads(exchange.response_body)["detail"] == "pod not found"
+
+
+def test_terminate_is_idempotent(provider: RunPodProvider) -> None:
+    pod = provider.spawn(options())
+    provider.terminate(pod.id)
+    provider.terminate(pod.id)  # 404 now: still success
+    provider.terminate("never-existed")
+    gone = provider.get_instance(pod.id)
+    assert gone is None or gone.status is InstanceStatus.TERMINATED
+    assert pod.id not in [p.id for p in provider.list_instances()]
+
+
+def test_terminate_raises_other_errors(provider: RunPodProvider, emulator: Emulator) -> None:
+    emulator.fail_next(1, status=503)
+    with pytest.raises(ProviderError) as caught:
+        provider.terminate("emu00000000001")
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+
+
+def test_list_returns_only_managed_pods_and_applies_the_filter(provider: RunPodProvider) -> None:
+    mine = provider.spawn(options("web-1", region="US-TX-3", tags={**MANAGED, "role": "web"}))
+    other = provider.spawn(options("db-1", region="EU-RO-1", tags={**MANAGED, "role": "db"}))
+    provider.spawn(options("foreign", tags={}))
+    assert {p.id for p in provider.list_instances()} == {mine.id, other.id}
+    assert [p.id for p in provider.list_instances(ListFilter(tags={"role": "web"}))] == [mine.id]
+    assert [p.id for p in provider.list_instances(ListFilter(region="EU-RO-1"))] == [other.id]
+    assert [p.id for p in provider.list_instances(ListFilter(name_prefix="db-"))] == [other.id]
+    # Four reads so far: both pods have booted.
+    running = provider.list_instances(ListFilter(statuses=[InstanceStatus.RUNNING]))
+    assert {p.id for p in running} == {mine.id, other.id}
+    assert provider.list_instances(ListFilter(statuses=[InstanceStatus.PENDING])) == []
+
+
+def test_shell_bootstrap_travels_in_env_and_runs_from_args(
+    provider: RunPodProvider, emulator: Emulator
+) -> None:
+    script = provider.generate_bootstrap(
+        BootstrapConfig(control_plane_url="https://cp.example", instance_token="secret-token")
+    )
+    assert script.format is BootstrapFormat.SHELL
+    provider.spawn(options(bootstrap=script))
+    (body,) = created_bodies(emulator)
+    env = body["env"]
+    assert isinstance(env, dict)
+    decoded = base64.b64decode(env[BOOTSTRAP_ENV]).decode()
+    assert decoded == script.content
+    assert env[BOOTSTRAP_SHA_ENV] == hashlib.sha256(decoded.encode()).hexdigest()
+    assert body["args"] == START_COMMAND
+
+
+def test_cloud_init_is_refused(provider: RunPodProvider, emulator: Emulator) -> None:
+    config = BootstrapConfig(
+        control_plane_url="https://cp.example", instance_token="t", format=BootstrapFormat.CLOUD_INIT
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.generate_bootstrap(config)
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    with pytest.raises(ProviderError) as refused:
+        provider.spawn(options(bootstrap=BootstrapScript("#cloud-config\n", BootstrapFormat.CLOUD_INIT)))
+    assert refused.value.code is ErrorCode.INVALID_SPEC
+    assert created_bodies(emulator) == []
+
+
+def test_network_volume_is_attached_at_spawn(provider: RunPodProvider, emulator: Emulator) -> None:
+    emulator.add_network_volume("vol_abc", "EU-RO-1")
+    pod = provider.spawn(options(volumes=[VolumeAttachment("vol_abc", "/data")]))
+    assert pod.network_volume_id == "vol_abc"
+    assert pod.region == "EU-RO-1"  # the pod follows its volume's data center
+    (body,) = created_bodies(emulator)
+    assert body["mounts"] == {"network": [{"volumeId": "vol_abc", "path": "/data"}]}
+
+
+def test_unknown_volume_and_two_volumes_are_refused(provider: RunPodProvider) -> None:
+    with pytest.raises(ProviderError) as missing:
+        provider.spawn(options(volumes=[VolumeAttachment("vol_missing")]))
+    assert missing.value.code is ErrorCode.NOT_FOUND
+    with pytest.raises(ProviderError) as two:
+        provider.spawn(options(volumes=[VolumeAttachment("a"), VolumeAttachment("b")]))
+    assert two.value.code is ErrorCode.INVALID_SPEC
+
+
+def test_ssh_keys_ask_for_account_keys_and_port_22(provider: RunPodProvider, emulator: Emulator) -> None:
+    provider.spawn(options(ssh_key_names=["laptop"]))
+    (body,) = created_bodies(emulator)
+    assert body["startSsh"] is True
+    assert body["ports"] == ["22/tcp"]
+
+
+def test_through_the_core_handle(make_provider: Callable[..., RunPodProvider], emulator: Emulator) -> None:
+    import provider_core
+
+    registry = provider_core.discover()
+    handle = registry.get("runpod", **emulator.settings)
+    try:
+        pod = handle.spawn(SpawnOptions(name="via-core", instance_type=GPU, idempotency_key="job-7"))
+        assert type(pod) is provider_core.ProviderInstance  # projected back to the generic type
+        assert pod.tags[MANAGED_TAG] == "true"
+        assert pod.tags[IDEMPOTENCY_TAG] == "job-7"
+        assert [p.id for p in handle.list_instances()] == [pod.id]
+        handle.terminate(pod.id)
+    finally:
+        handle.close()

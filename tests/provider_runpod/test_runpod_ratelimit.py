@@ -1,0 +1,85 @@
+"""Client-side rate limiting learned from RateLimit-Policy, RateLimit and Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from provider_core import ErrorCode, ProviderError
+from provider_runpod import RunPodProvider
+from provider_runpod._ratelimit import RateLimiter, parse_retry_after, parse_structured_list
+from provider_runpod.testing import Emulator
+from tests.provider_runpod.conftest import FakeClock
+
+
+def test_structured_lists_parse() -> None:
+    parsed = parse_structured_list('"minute";q=60;w=60, "hour";q=3000;w=3600, "day";q=50000;w=86400')
+    assert parsed == {
+        "minute": {"q": 60, "w": 60},
+        "hour": {"q": 3000, "w": 3600},
+        "day": {"q": 50000, "w": 86400},
+    }
+    assert parse_structured_list('"minute";r=0;t=12, garbage;;x') == {
+        "minute": {"r": 0, "t": 12},
+        "garbage": {},
+    }
+    assert parse_retry_after("12") == 12
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_limiter_paces_to_the_learned_quota(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.observe({"ratelimit-policy": '"minute";q=2;w=10'}, 200)
+    assert limiter.policies == {"minute": (2, 10.0)}
+    limiter.acquire()
+    limiter.acquire()
+    assert clock.sleeps == []
+    limiter.acquire()  # the third in the window waits for the first to age out
+    assert clock.sleeps == [10.0]
+
+
+def test_remaining_zero_and_retry_after_pause_every_request(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.observe({"ratelimit": '"minute";r=0;t=7'}, 200)
+    limiter.acquire()
+    assert clock.sleeps == [7.0]
+    assert limiter.observe({"retry-after": "4"}, 429) == 4
+    limiter.acquire()
+    assert clock.sleeps == [7.0, 4.0]
+
+
+def test_a_wait_longer_than_max_wait_fails_fast(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep, max_wait=5)
+    limiter.observe({"retry-after": "3600"}, 429)
+    with pytest.raises(ProviderError) as caught:
+        limiter.acquire()
+    assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
+    assert caught.value.retry_after == 3600
+    assert clock.sleeps == []
+
+
+def test_provider_adapts_to_the_servers_policy(
+    provider: RunPodProvider, emulator: Emulator, clock: FakeClock
+) -> None:
+    emulator.set_rate_limit(3, window=20)
+    for _ in range(7):
+        provider.list_instances()
+    # Learned from the first answer: never a 429, and it waited out each full window.
+    assert [e.status for e in emulator.exchanges] == [200] * 7
+    assert provider.limiter.policies == {"minute": (3, 20.0)}
+    assert sum(clock.sleeps) >= 40
+
+
+def test_provider_honours_retry_after_before_its_next_request(
+    make_provider: Callable[..., RunPodProvider], emulator: Emulator, clock: FakeClock
+) -> None:
+    emulator.set_rate_limit(1, window=15)
+    make_provider().list_instances()
+    provider = make_provider()
+    with pytest.raises(ProviderError):
+        provider.list_instances()
+    provider.list_instances()  # waits the 15 s it was told, then succeeds
+    assert clock.sleeps[-1] == pytest.approx(15)
+    assert [e.status for e in emulator.exchanges] == [200, 429, 200]

@@ -1,0 +1,154 @@
+"""Spot pods through GraphQL: podRentInterruptable, the pod query, podTerminate and gpuTypes prices."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provider_core import (
+    MANAGED_TAG,
+    ErrorCode,
+    InstanceStatus,
+    ProviderError,
+    SpawnOptions,
+    SpotRequestStatus,
+    compute_drift,
+)
+from provider_runpod import RunPodProvider
+from provider_runpod._pods import SPOT_ENV, TAGS_ENV
+from provider_runpod.testing import CATALOG, Emulator
+
+GPU = "NVIDIA RTX A4000"
+MANAGED = {MANAGED_TAG: "true"}
+
+
+def graphql_calls(emulator: Emulator) -> list[dict[str, object]]:
+    return [json.loads(e.body) for e in emulator.exchanges if e.path == "/graphql"]
+
+
+def test_spot_prices_are_the_minimum_bid(provider: RunPodProvider, emulator: Emulator) -> None:
+    (price,) = provider.get_spot_prices(GPU, region="EU-RO-1")
+    assert price.price_per_hour == CATALOG[GPU].min_bid
+    assert (price.instance_type, price.region) == (GPU, "EU-RO-1")
+    (call,) = graphql_calls(emulator)
+    assert call["variables"] == {"gpuTypeId": GPU, "dataCenterId": "EU-RO-1"}
+
+
+def test_no_spot_stock_means_no_price(provider: RunPodProvider, emulator: Emulator) -> None:
+    emulator.account.capacity[GPU] = 0
+    assert provider.get_spot_prices(GPU) == []
+
+
+def test_unknown_gpu_type_has_no_prices(provider: RunPodProvider) -> None:
+    with pytest.raises(ProviderError) as caught:
+        provider.get_spot_prices("NVIDIA Imaginary")
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+
+
+def test_request_spot_rents_an_interruptible_pod(provider: RunPodProvider, emulator: Emulator) -> None:
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-1", instance_type=GPU, gpu_count=2, region="US-KS-2", tags=MANAGED), 0.5
+    )
+    assert request.status is SpotRequestStatus.ACTIVE
+    assert request.instance_id == request.id
+    (rent,) = [c for c in graphql_calls(emulator) if "podRentInterruptable" in str(c["query"])]
+    data = rent["variables"]["input"]  # type: ignore[index]
+    assert data["bidPerGpu"] == 0.25
+    assert data["gpuCount"] == 2
+    assert data["dataCenterId"] == "US-KS-2"
+    env = {item["key"]: item["value"] for item in data["env"]}
+    assert env[SPOT_ENV] == "true"
+    assert json.loads(env[TAGS_ENV]) == MANAGED
+    pod = provider.get_instance(request.id)
+    assert pod is not None
+    assert pod.spot
+    assert pod.region == "US-KS-2"
+    assert [p.id for p in provider.list_instances()] == [request.id]
+
+
+def test_spot_spawn_without_a_price_bids_the_minimum(provider: RunPodProvider, emulator: Emulator) -> None:
+    pod = provider.spawn(SpawnOptions(name="spot-2", instance_type=GPU, spot=True, tags=MANAGED))
+    assert pod.spot
+    assert emulator.account.pods[pod.id]["_bid"] == CATALOG[GPU].min_bid
+
+
+def test_a_bid_below_the_minimum_is_refused(provider: RunPodProvider) -> None:
+    with pytest.raises(ProviderError) as caught:
+        provider.request_spot_instance(SpawnOptions(name="cheap", instance_type=GPU), 0.01)
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+
+
+def test_interruption_shows_as_stopped_and_as_drift(provider: RunPodProvider, emulator: Emulator) -> None:
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-3", instance_type=GPU, tags=MANAGED), 0.5
+    )
+    emulator.interrupt(request.id)
+    pod = provider.get_instance(request.id)
+    assert pod is not None
+    assert pod.status is InstanceStatus.STOPPED
+    assert pod.spot
+    (drift,) = compute_drift({request.id: InstanceStatus.RUNNING}, provider.list_instances())
+    assert drift.code is ErrorCode.SPOT_INTERRUPTED
+
+
+def test_cancel_terminates_the_spot_pod_and_is_idempotent(
+    provider: RunPodProvider, emulator: Emulator
+) -> None:
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-4", instance_type=GPU, tags=MANAGED), 0.5
+    )
+    provider.cancel_spot_request(request.id)
+    provider.cancel_spot_request(request.id)  # the pod query says null: nothing to do
+    provider.cancel_spot_request("never-existed")
+    assert provider.list_instances() == []
+    assert emulator.account.pods[request.id]["status"] == "TERMINATED"
+
+
+def test_cancel_treats_pod_not_found_to_terminate_as_success(
+    provider: RunPodProvider, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-5", instance_type=GPU, tags=MANAGED), 0.5
+    )
+    # Gone between the pod query and podTerminate: RunPod answers "pod not found to terminate".
+    original = emulator.account.graphql_pod
+
+    def vanish_after_query(pod_id: str) -> dict[str, object] | None:
+        found = original(pod_id)
+        emulator.account.terminate_spot(pod_id)
+        return found
+
+    monkeypatch.setattr(emulator.account, "graphql_pod", vanish_after_query)
+    provider.cancel_spot_request(request.id)
+    answers = [json.loads(e.response_body) for e in emulator.exchanges if e.path == "/graphql"]
+    assert answers[-1]["errors"][0]["message"] == "pod not found to terminate"
+
+
+def test_cancel_refuses_an_on_demand_pod(provider: RunPodProvider) -> None:
+    pod = provider.spawn(SpawnOptions(name="od", instance_type=GPU, tags=MANAGED))
+    with pytest.raises(ProviderError) as caught:
+        provider.cancel_spot_request(pod.id)
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    alive = provider.get_instance(pod.id)
+    assert alive is not None
+    assert alive.status is not InstanceStatus.TERMINATED
+
+
+def test_a_rented_pod_not_yet_readable_is_still_returned(
+    provider: RunPodProvider, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_found = (404, {"title": "Not Found", "status": 404, "detail": "pod not found"})
+    monkeypatch.setattr(emulator.account, "get_pod", lambda pod_id: not_found)
+    pod = provider.spawn(SpawnOptions(name="lagging", instance_type=GPU, spot=True, tags=MANAGED))
+    assert pod.spot
+    assert pod.status is InstanceStatus.PENDING
+    assert pod.id in emulator.account.pods  # reported, not orphaned
+
+
+def test_the_bid_never_exceeds_the_ceiling(provider: RunPodProvider, emulator: Emulator) -> None:
+    provider.request_spot_instance(SpawnOptions(name="c", instance_type=GPU, gpu_count=3, tags=MANAGED), 1.0)
+    (rent,) = [c for c in graphql_calls(emulator) if "podRentInterruptable" in str(c["query"])]
+    bid = rent["variables"]["input"]["bidPerGpu"]  # type: ignore[index]
+    assert bid == 0.3333
+    assert bid * 3 <= 1.0
