@@ -17,19 +17,7 @@ from provider_core import (
     call_with_timeout,
     retry,
 )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
+from tests.fake_clock import FakeClock
 
 
 def failing(codes: list[ErrorCode], retry_after: float | None = None) -> Callable[[], str]:
@@ -47,17 +35,17 @@ def test_retryable_errors_are_retried_with_exponential_full_jitter() -> None:
     time = FakeClock()
     codes = [ErrorCode.UNAVAILABLE, ErrorCode.CAPACITY_ERROR, ErrorCode.RATE_LIMIT_ERROR]
     policy = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=30.0)
-    assert retry(failing(codes), policy, sleep=time.sleep, clock=time.clock, rng=lambda: 1.0) == "ok"
+    assert retry(failing(codes), policy, sleep=time.sleep, clock=time, rng=lambda: 1.0) == "ok"
     assert time.sleeps == [1.0, 2.0, 4.0]
     time = FakeClock()
-    retry(failing(codes), policy, sleep=time.sleep, clock=time.clock, rng=lambda: 0.5)
+    retry(failing(codes), policy, sleep=time.sleep, clock=time, rng=lambda: 0.5)
     assert time.sleeps == [0.5, 1.0, 2.0], "the delay is uniform below the exponential ceiling"
 
 
 def test_delay_is_capped_by_max_delay() -> None:
     time = FakeClock()
     policy = RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=3.0, max_total=1000)
-    retry(failing([ErrorCode.UNAVAILABLE] * 5), policy, sleep=time.sleep, clock=time.clock, rng=lambda: 1.0)
+    retry(failing([ErrorCode.UNAVAILABLE] * 5), policy, sleep=time.sleep, clock=time, rng=lambda: 1.0)
     assert time.sleeps == [1.0, 2.0, 3.0, 3.0, 3.0]
 
 
@@ -66,7 +54,7 @@ def test_retry_after_is_a_floor_on_the_delay() -> None:
     retry(
         failing([ErrorCode.RATE_LIMIT_ERROR], retry_after=7.5),
         sleep=time.sleep,
-        clock=time.clock,
+        clock=time,
         rng=lambda: 0.0,
     )
     assert time.sleeps == [7.5]
@@ -76,7 +64,7 @@ def test_retry_after_is_a_floor_on_the_delay() -> None:
 def test_non_retryable_errors_are_raised_at_once(code: ErrorCode) -> None:
     time = FakeClock()
     with pytest.raises(ProviderError) as raised:
-        retry(failing([code]), sleep=time.sleep, clock=time.clock)
+        retry(failing([code]), sleep=time.sleep, clock=time)
     assert raised.value.code is code
     assert time.sleeps == []
 
@@ -88,7 +76,7 @@ def test_attempts_are_bounded_and_the_last_error_is_raised() -> None:
             failing([ErrorCode.UNAVAILABLE] * 10),
             RetryPolicy(max_attempts=3),
             sleep=time.sleep,
-            clock=time.clock,
+            clock=time,
         )
     assert len(time.sleeps) == 2
 
@@ -101,7 +89,7 @@ def test_total_time_is_bounded() -> None:
             failing([ErrorCode.UNAVAILABLE] * 100),
             policy,
             sleep=time.sleep,
-            clock=time.clock,
+            clock=time,
             rng=lambda: 1.0,
         )
     assert time.sleeps == [10.0, 10.0], "a third wait would end past max_total"

@@ -10,6 +10,7 @@ import pytest
 
 from provider_lambda import LambdaProvider
 from provider_lambda.testing import LambdaEmulator, settings_for
+from tests.fake_clock import FakeClock
 from tests.provider_lambda import spec
 
 
@@ -18,21 +19,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "invalid_requests: the test sends spec-invalid requests on purpose (responses still checked)",
     )
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps: pacing becomes exact and instantaneous."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @contextmanager

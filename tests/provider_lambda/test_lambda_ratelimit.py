@@ -10,7 +10,8 @@ from provider_core import ErrorCode, ProviderError, SpawnOptions
 from provider_lambda import LambdaProvider, RateLimiter
 from provider_lambda._ratelimit import LAUNCH, REQUEST
 from provider_lambda.testing import settings_for
-from tests.provider_lambda.conftest import FakeClock, checked_emulator
+from tests.fake_clock import FakeClock
+from tests.provider_lambda.conftest import checked_emulator
 
 
 def limiter(clock: FakeClock, request: float = 1.0, launch: float = 12.0) -> RateLimiter:

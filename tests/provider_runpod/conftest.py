@@ -9,22 +9,8 @@ import pytest
 
 from provider_runpod import RunPodProvider
 from provider_runpod.testing import Emulator
+from tests.fake_clock import FakeClock
 from tests.provider_runpod import spec
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps, shared by the provider's limiter and the emulator."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

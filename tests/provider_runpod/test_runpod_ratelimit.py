@@ -10,7 +10,7 @@ from provider_core import ErrorCode, ProviderError
 from provider_runpod import RunPodProvider
 from provider_runpod._ratelimit import RateLimiter, parse_retry_after, parse_structured_list
 from provider_runpod.testing import Emulator
-from tests.provider_runpod.conftest import FakeClock
+from tests.fake_clock import FakeClock
 
 
 def test_structured_lists_parse() -> None:
