@@ -263,3 +263,75 @@ def test_a_factory_returning_the_wrong_thing_is_an_internal_error() -> None:
     with pytest.raises(ProviderError, match="factory returned object, not a Provider") as raised:
         reg.get("memory").list_instances()
     assert raised.value.code is ErrorCode.INTERNAL
+
+
+def test_startup_hooks_may_use_the_handle_being_built() -> None:
+    class Warmup:
+        def __init__(self) -> None:
+            self.listed: list[int] = []
+
+        @hookimpl
+        def on_startup(self, provider: str) -> None:
+            self.listed.append(len(reg.get(provider).list_instances()))
+
+    reg = ProviderRegistry()
+    reg.add(registration())
+    warmup = Warmup()
+    reg.plugin_manager.register(warmup)
+    reg.get("memory").spawn(_options())
+    assert warmup.listed == [0]
+
+
+def test_shutdown_hooks_see_the_provider_and_do_not_rebuild_it() -> None:
+    built: list[MemoryProvider] = []
+
+    class Counting(MemoryProvider):
+        def __init__(self, region: str = "mem-east") -> None:
+            super().__init__(region)
+            built.append(self)
+
+    class Farewell:
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        @hookimpl
+        def on_shutdown(self, provider: str) -> None:
+            self.seen.append(len(reg.get(provider).list_instances()))
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Counting))
+    farewell = Farewell()
+    reg.plugin_manager.register(farewell)
+    reg.get("memory").spawn(_options())
+    reg.close()
+    assert farewell.seen == [1], "the shutdown hook listed the still-built provider"
+    assert len(built) == 1
+    assert not reg.get("memory").built
+
+
+def test_concurrent_first_use_builds_the_provider_once() -> None:
+    import threading
+
+    built: list[MemoryProvider] = []
+
+    class Counting(MemoryProvider):
+        def __init__(self, region: str = "mem-east") -> None:
+            super().__init__(region)
+            built.append(self)
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Counting))
+    handle = reg.get("memory")
+    start = threading.Barrier(8)
+
+    def use() -> None:
+        start.wait()
+        handle.spawn(_options())
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert len(handle.list_instances()) == 8

@@ -103,7 +103,8 @@ class ProviderHandle:
         self._registry = registry
         self._settings = dict(settings)
         self._provider: Provider[Any, Any] | None = None
-        self._lock = threading.Lock()
+        # Re-entrant: on_startup hooks run while the provider is being built and may call the handle.
+        self._lock = threading.RLock()
         self.snapshots = SnapshotOps(self) if registration.capabilities.snapshots else None
         self.spot = SpotOps(self) if registration.capabilities.spot else None
 
@@ -165,9 +166,13 @@ class ProviderHandle:
     def close(self) -> None:
         """Shut the provider down (on_shutdown, then Provider.close); a later call builds it again."""
         with self._lock:
-            provider, self._provider = self._provider, None
-        if provider is not None:
-            self._registry._shut_down(self, provider)
+            if self._provider is None:
+                return
+            try:
+                # on_shutdown hooks still see a built provider, so they can use the handle.
+                self._registry._shut_down(self, self._provider)
+            finally:
+                self._provider = None
 
     # -- internals -------------------------------------------------------------------------------
 
