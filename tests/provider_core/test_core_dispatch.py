@@ -257,6 +257,13 @@ def test_malformed_options_name_the_field(fields: dict[str, Any], message: str) 
         SpawnOptions(**fields)
 
 
+def test_bad_enum_values_list_the_good_ones() -> None:
+    with pytest.raises(ValueError, match=r"'bogus' is not a valid InstanceStatus; expected one of pending, "):
+        provider_core.ListFilter(statuses={"bogus"})
+    with pytest.raises(ValueError, match=r"'yaml' is not a valid BootstrapFormat; expected one of cloud-init, "):
+        provider_core.BootstrapConfig("https://cp.example", "t", format="yaml")
+
+
 def test_a_factory_returning_the_wrong_thing_is_an_internal_error() -> None:
     reg = ProviderRegistry()
     reg.add(registration(provider=lambda **_: object()))

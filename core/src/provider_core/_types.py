@@ -17,7 +17,15 @@ MANAGED_TAG = "provider-core:managed"
 IDEMPOTENCY_TAG = "provider-core:idempotency-key"
 
 
-class InstanceStatus(StrEnum):
+class _Choice(StrEnum):
+    """A StrEnum whose bad values fail with the list of good ones."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        raise ValueError(f"{value!r} is not a valid {cls.__name__}; expected one of {', '.join(cls)}")
+
+
+class InstanceStatus(_Choice):
     PENDING = "pending"
     RUNNING = "running"
     STOPPING = "stopping"
@@ -31,19 +39,19 @@ class InstanceStatus(StrEnum):
 GONE_STATUSES = frozenset({InstanceStatus.TERMINATING, InstanceStatus.TERMINATED})
 
 
-class BootstrapFormat(StrEnum):
+class BootstrapFormat(_Choice):
     CLOUD_INIT = "cloud-init"
     SHELL = "shell"
 
 
-class SnapshotStatus(StrEnum):
+class SnapshotStatus(_Choice):
     PENDING = "pending"
     AVAILABLE = "available"
     ERROR = "error"
     DELETED = "deleted"
 
 
-class SpotRequestStatus(StrEnum):
+class SpotRequestStatus(_Choice):
     OPEN = "open"
     ACTIVE = "active"
     CANCELLED = "cancelled"
@@ -51,12 +59,12 @@ class SpotRequestStatus(StrEnum):
     FAILED = "failed"
 
 
-class HeartbeatKind(StrEnum):
+class HeartbeatKind(_Choice):
     HEALTH_CHECK = "health_check"
     RECONCILE = "reconcile"
 
 
-class DriftKind(StrEnum):
+class DriftKind(_Choice):
     MISSING = "missing"
     UNEXPECTED = "unexpected"
     STATUS_CHANGED = "status_changed"
