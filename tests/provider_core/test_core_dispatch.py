@@ -258,9 +258,10 @@ def test_malformed_options_name_the_field(fields: dict[str, Any], message: str) 
 
 
 def test_bad_enum_values_list_the_good_ones() -> None:
-    with pytest.raises(ValueError, match=r"'bogus' is not a valid InstanceStatus; expected one of pending, "):
+    with pytest.raises(ValueError, match=r"'bogus' is not a valid InstanceStatus; expected one of pending"):
         provider_core.ListFilter(statuses={"bogus"})
-    with pytest.raises(ValueError, match=r"'yaml' is not a valid BootstrapFormat; expected one of cloud-init"):
+    bad_format = r"'yaml' is not a valid BootstrapFormat; expected one of cloud-init, shell"
+    with pytest.raises(ValueError, match=bad_format):
         provider_core.BootstrapConfig("https://cp.example", "t", format="yaml")
 
 
