@@ -40,7 +40,10 @@ def test_reconcile_reports_missing_unexpected_changed_and_spot_interrupted(handl
     assert isinstance(provider, MemoryProvider)
     provider.instances[stopped.id] = evolve(provider.instances[stopped.id], status=InstanceStatus.STOPPED)
     provider.instances[spot.id] = evolve(
-        provider.instances[spot.id], status=InstanceStatus.TERMINATED, status_reason="reclaimed"
+        provider.instances[spot.id],
+        status=InstanceStatus.TERMINATED,
+        status_reason="reclaimed",
+        spot_interrupted=True,
     )
     provider.instances["mem-unmanaged"] = evolve(provider.instances[kept.id], id="mem-unmanaged", tags={})
     running = InstanceStatus.RUNNING
@@ -60,6 +63,13 @@ def test_reconcile_reports_missing_unexpected_changed_and_spot_interrupted(handl
             detail="reclaimed",
         ),
     }
+
+
+def test_a_spot_instance_the_user_terminated_is_not_an_interruption() -> None:
+    tags = {MANAGED_TAG: "true"}
+    ended = ProviderInstance(id="i-1", status="terminated", provider="p", tags=tags, spot=True)
+    drift = provider_core.compute_drift({"i-1": InstanceStatus.RUNNING}, [ended])
+    assert [(d.kind, d.code) for d in drift] == [(DriftKind.STATUS_CHANGED, None)]
 
 
 def test_expected_terminated_instances_that_are_gone_are_not_drift() -> None:

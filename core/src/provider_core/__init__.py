@@ -10,9 +10,11 @@ from provider_core._errors import (
     ErrorCode,
     ProviderError,
     as_provider_error,
+    parse_retry_after,
 )
 from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps, managed_tags
 from provider_core._hooks import PROVIDER_METHODS, hookimpl, hookspec
+from provider_core._idempotency import TagAndList
 from provider_core._lifecycle import compute_drift, timed_report
 from provider_core._provider import Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, Setting
@@ -86,6 +88,7 @@ __all__ = [
     "SpotRequest",
     "SpotRequestStatus",
     "SweepError",
+    "TagAndList",
     "Tier",
     "UnknownProvider",
     "VolumeAttachment",
@@ -98,6 +101,7 @@ __all__ = [
     "hookspec",
     "managed_tags",
     "materialize",
+    "parse_retry_after",
     "project",
     "render_bootstrap",
     "render_cloud_init",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -108,3 +110,20 @@ def as_provider_error(exc: BaseException, provider: str) -> ProviderError:
     wrapped = ProviderError(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", provider=provider)
     wrapped.__cause__ = exc
     return wrapped
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """An HTTP Retry-After header as seconds (delta-seconds or an HTTP date); None when absent or junk."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -30,7 +30,8 @@ def compute_drift(expected: Mapping[str, InstanceStatus], actual: Iterable[Provi
     """Compare what the caller expects with what the provider lists.
 
     Missing: expected but not listed. Unexpected: listed, managed, alive and not expected (an orphan).
-    Status changed: listed with another status; a reclaimed spot instance carries SPOT_INTERRUPTED.
+    Status changed: listed with another status; carries SPOT_INTERRUPTED when the provider marked the
+    instance as a reclaimed spot instance (a user's own terminate is a plain status change).
     """
     listed = {instance.id: instance for instance in actual}
     drift = []
@@ -41,7 +42,7 @@ def compute_drift(expected: Mapping[str, InstanceStatus], actual: Iterable[Provi
                 drift.append(Drift(DriftKind.MISSING, instance_id, expected=want))
             continue
         if instance.status != want:
-            interrupted = instance.spot and instance.status in _RECLAIMED and want not in _RECLAIMED
+            interrupted = instance.spot_interrupted and want not in _RECLAIMED
             drift.append(
                 Drift(
                     DriftKind.STATUS_CHANGED,

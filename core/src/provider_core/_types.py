@@ -162,6 +162,8 @@ class ProviderInstance:
     tags: Mapping[str, str] = field(factory=dict, converter=_str_map)
     spot: bool = False
     status_reason: str | None = None
+    # Set by the provider when it reclaimed this spot instance (not when a user stopped or terminated it).
+    spot_interrupted: bool = False
 
     @property
     def managed(self) -> bool:
