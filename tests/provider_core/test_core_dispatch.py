@@ -343,3 +343,17 @@ def test_concurrent_first_use_builds_the_provider_once() -> None:
         thread.join()
     assert len(built) == 1
     assert len(handle.list_instances()) == 8
+
+
+def test_sweep_terminates_only_managed_matching_and_confirmed_instances(
+    handle: provider_core.ProviderHandle,
+) -> None:
+    keep = handle.spawn(SpawnOptions(name="keep", instance_type="mem.small", tags={"team": "a"}))
+    first = handle.spawn(SpawnOptions(name="first", instance_type="mem.small", tags={"team": "b"}))
+    shown = [
+        i.id for i in provider_core.sweep_candidates(handle, provider_core.ListFilter(tags={"team": "b"}))
+    ]
+    late = handle.spawn(SpawnOptions(name="late", instance_type="mem.small", tags={"team": "b"}))
+    assert provider_core.sweep(handle, provider_core.ListFilter(tags={"team": "b"}), only=shown) == [first.id]
+    alive = {i.id for i in handle.list_instances() if i.status not in provider_core.GONE_STATUSES}
+    assert alive == {keep.id, late.id}

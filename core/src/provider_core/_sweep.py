@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from provider_core._errors import ProviderError
@@ -37,11 +38,19 @@ def sweep_candidates(handle: ProviderHandle, filter: ListFilter | None = None) -
     ]
 
 
-def sweep(handle: ProviderHandle, filter: ListFilter | None = None) -> list[str]:
-    """Terminate every sweep candidate; return the ids terminated, or raise SweepError after trying all."""
+def sweep(
+    handle: ProviderHandle, filter: ListFilter | None = None, *, only: Collection[str] | None = None
+) -> list[str]:
+    """Terminate every sweep candidate; return the ids terminated, or raise SweepError after trying all.
+
+    `only` narrows the sweep to ids the caller already showed someone (a confirmation prompt), so an
+    instance that appeared since is never terminated unseen.
+    """
     terminated: list[str] = []
     failures: dict[str, ProviderError] = {}
     for instance in sweep_candidates(handle, filter):
+        if only is not None and instance.id not in only:
+            continue
         try:
             handle.terminate(instance.id)
         except ProviderError as exc:
