@@ -47,12 +47,19 @@ def _text(report: pytest.TestReport) -> str:
     return report.longreprtext
 
 
-def run_suite(pytester: pytest.Pytester, *registrations: str, extra: tuple[str, ...] = ()) -> SuiteRun:
-    """Run `pytest --pyargs provider_core.testing` against registrations named in providers.py."""
+def run_suite(
+    pytester: pytest.Pytester, *registrations: str, extra: tuple[str, ...] = (), timeout: float = 10.0
+) -> SuiteRun:
+    """Run `pytest --pyargs provider_core.testing` against registrations named in providers.py.
+
+    Waits end as soon as their condition holds, so a passing provider never uses the timeout; a generous
+    default keeps a stalled CI machine from failing a correct provider. Runs that expect a provider to
+    break a waiting rule pass a short timeout so the failure comes quickly.
+    """
     args = [f"--registration={MODULE}:{name}" for name in registrations]
     args += [f"-pno:{plugin}" for plugin in ("cacheprovider", *UNRELATED_PLUGINS)]
     recorder: pytest.HookRecorder = pytester.inline_run(
-        "--pyargs", "provider_core.testing", "--compliance-timeout=0.2", *args, *extra
+        "--pyargs", "provider_core.testing", f"--compliance-timeout={timeout}", *args, *extra
     )
     reports = tuple(
         r for r in recorder.getreports("pytest_runtest_logreport") if isinstance(r, pytest.TestReport)

@@ -91,7 +91,7 @@ def _matching(failed: dict[str, str], test: str) -> list[str]:
 @pytest.mark.parametrize("factory", sorted(CASES))
 def test_broken_provider_fails_the_suite_naming_the_rule(pytester: pytest.Pytester, factory: str) -> None:
     expected, exact = CASES[factory]
-    run = run_suite(pytester, factory)
+    run = run_suite(pytester, factory, timeout=1.0)
     assert run.exit_code == pytest.ExitCode.TESTS_FAILED
     failed = run.failed
     for test, message in expected.items():
@@ -104,7 +104,7 @@ def test_broken_provider_fails_the_suite_naming_the_rule(pytester: pytest.Pytest
 
 
 def test_leak_check_names_the_surviving_ids(pytester: pytest.Pytester) -> None:
-    run = run_suite(pytester, "spawn_leaks")
+    run = run_suite(pytester, "spawn_leaks", timeout=1.0)
     [teardown] = [text for name, text in run.failed.items() if name.endswith("(teardown)")]
     assert "provider 'spawn-leaks' still reports instances the suite created as alive" in teardown
     assert "never returned" in teardown
@@ -112,7 +112,7 @@ def test_leak_check_names_the_surviving_ids(pytester: pytest.Pytester) -> None:
 
 
 def test_registry_rejection_is_reported_on_every_test(pytester: pytest.Pytester) -> None:
-    run = run_suite(pytester, "flag_without_methods")
+    run = run_suite(pytester, "flag_without_methods", timeout=1.0)
     errors = {
         name: text
         for name, text in run.failed.items()

@@ -3,6 +3,7 @@ bootstrap, spawn, chaos that the retry helper recovers, drift that reconcile rep
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -41,8 +42,10 @@ def test_the_four_providers_have_test_doubles() -> None:
     assert {"aws", "lambda", "orbstack", "runpod"} <= set(WITH_DOUBLES)
 
 
-def test_a_control_plane_day(handle: ProviderHandle) -> None:
+def test_a_control_plane_day(handle: ProviderHandle, caplog: pytest.LogCaptureFixture) -> None:
     from provider_orbstack.chaos import Drift, Fault, ProviderChaos, enable_chaos
+
+    caplog.set_level(logging.DEBUG)  # every logger, SDKs included: the token must never reach a log
 
     profile = REGISTRY.registration(handle.name).compliance
     assert profile is not None
@@ -86,3 +89,4 @@ def test_a_control_plane_day(handle: ProviderHandle) -> None:
             handle.terminate(instance.id)
     alive = [i.id for i in handle.list_instances(mine) if i.status not in GONE_STATUSES]
     assert alive == [], f"{handle.name} leaked {alive}"
+    assert f"tok-{run}" not in caplog.text

@@ -17,6 +17,7 @@ from provider_core import (
     IDEMPOTENCY_TAG,
     MANAGED_TAG,
     BootstrapConfig,
+    DriftKind,
     ErrorCode,
     InstanceStatus,
     ListFilter,
@@ -168,7 +169,7 @@ def test_list_uses_server_side_filters(
 
 
 def test_list_filters_match_and_unmanaged_instances_stay_invisible(
-    handle: ProviderHandle, provider: AWSProvider, test_tag: dict[str, str]
+    handle: ProviderHandle, provider: AWSProvider, control: Ec2Control, test_tag: dict[str, str]
 ) -> None:
     web = handle.spawn(options({**test_tag, "role": "web"}, name="web-a"))
     db = handle.spawn(options({**test_tag, "role": "db"}, name="db-a"))
@@ -187,10 +188,13 @@ def test_list_filters_match_and_unmanaged_instances_stay_invisible(
     assert handle.list_instances(ListFilter(tags=test_tag, statuses=["stopped"])) == []
     assert handle.list_instances(ListFilter(tags=test_tag, statuses=["error"])) == []
     assert handle.get_instance(stray) is None
-    with pytest.raises(ProviderError) as caught:
-        handle.terminate(stray)
-    assert caught.value.code is ErrorCode.INVALID_SPEC
-    assert raw(provider, stray)["State"]["Name"] != "terminated"
+    assert provider.get_instance(stray) is None
+    # Unknown to provider-core, so terminating it succeeds and leaves it alone.
+    handle.terminate(stray)
+    provider.terminate(stray)
+    assert "TerminateInstances" not in control.calls()
+    assert raw(provider, stray)["State"]["Name"] in ("pending", "running")
+    provider.access.ec2(REGION).terminate_instances(InstanceIds=[stray])
 
 
 def test_list_reads_every_page(provider: AWSProvider) -> None:
@@ -284,9 +288,28 @@ def test_spot_interruption_is_reported_by_reconcile(
     control.interrupt(spot.id)
     report = handle.reconcile({spot.id: InstanceStatus.RUNNING, steady.id: InstanceStatus.RUNNING})
     drift = {d.instance_id: d for d in report.drift}
+    reclaimed = handle.get_instance(spot.id)
+    assert reclaimed is not None
+    assert reclaimed.spot_interrupted
     assert drift[spot.id].code is ErrorCode.SPOT_INTERRUPTED
     assert drift[spot.id].detail == "Server.SpotInstanceTermination"
     assert steady.id not in drift
+
+
+def test_terminating_your_own_spot_instance_is_a_plain_status_change(
+    handle: ProviderHandle, test_tag: dict[str, str]
+) -> None:
+    spot = handle.spawn(options(test_tag, spot=True))
+    handle.terminate(spot.id)
+    found = handle.get_instance(spot.id)
+    assert found is not None
+    assert found.spot
+    assert not found.spot_interrupted
+    report = handle.reconcile({spot.id: InstanceStatus.RUNNING})
+    # Other tests' instances share moto and show up as unexpected; only this one's drift matters.
+    drift = next(d for d in report.drift if d.instance_id == spot.id)
+    assert (drift.kind, drift.actual) == (DriftKind.STATUS_CHANGED, InstanceStatus.TERMINATED)
+    assert drift.code is None
 
 
 def test_health_check_asks_every_region(handle: ProviderHandle, control: Ec2Control) -> None:

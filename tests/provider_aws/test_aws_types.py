@@ -67,7 +67,15 @@ def test_projection_drops_exactly_the_aws_fields() -> None:
         tags={"Name": "gpu-7", "provider-core:managed": "true"},
         spot=True,
         status_reason="Server.SpotInstanceTermination",
+        spot_interrupted=True,
     )
+
+
+def test_only_the_spot_termination_reason_marks_an_interruption() -> None:
+    assert instance_from_ec2(EC2_INSTANCE, "eu-west-1").spot_interrupted
+    for reason in ({"Code": "Client.UserInitiatedShutdown"}, {"Code": "Server.InternalError"}, None):
+        stopped = {**EC2_INSTANCE, "StateReason": reason}
+        assert not instance_from_ec2(stopped, "eu-west-1").spot_interrupted
 
 
 def test_unknown_states_are_unknown_not_errors() -> None:

@@ -40,7 +40,7 @@ def _install(root: Path) -> None:
     )
     make_distribution(
         root,
-        "flag-without-methods",
+        "methods-without-flag",
         {PROVIDERS: {"liar": "liar_reg:registration"}},
         {
             "liar_reg": """
@@ -73,8 +73,35 @@ def _install(root: Path) -> None:
     )
 
 
+def _install_more(root: Path) -> None:
+    make_distribution(
+        root,
+        "flag-without-methods",
+        {PROVIDERS: {"boaster": "boaster_reg:registration"}},
+        {
+            "boaster_reg": """
+            from provider_core import Capabilities
+            from tests.provider_core.memory import MemoryProvider, registration as memory
+
+            class Boaster(MemoryProvider):
+                capabilities = Capabilities(snapshots=True, spot=True)
+                get_snapshot_status = delete_snapshot = None
+
+            registration = memory(name="boaster", provider=Boaster, capabilities=Boaster.capabilities)
+        """
+        },
+    )
+    make_distribution(
+        root,
+        "exiting-provider",
+        {PROVIDERS: {"exiter": "exiter_reg:registration"}},
+        {"exiter_reg": "import sys\nsys.exit('refusing to load')\n"},
+    )
+
+
 def test_broken_distributions_are_isolated_and_reported(tmp_path: Path) -> None:
     _install(tmp_path)
+    _install_more(tmp_path)
     found = run_python(
         tmp_path,
         """
@@ -99,8 +126,15 @@ def test_broken_distributions_are_isolated_and_reported(tmp_path: Path) -> None:
         "implements create_snapshot, get_snapshot_status, delete_snapshot but does not declare 'snapshots'"
         in (broken["liar"])
     )
-    assert "already taken by" in broken["good"], "a name collision breaks the second distribution only"
-    for name in ("crashing", "notreg", "liar"):
+    assert (
+        "declares 'snapshots' but does not implement get_snapshot_status, delete_snapshot"
+        in broken["boaster"]
+    )
+    assert "SystemExit: refusing to load" in broken["exiter"], "sys.exit() in a distribution spares the host"
+    collided = [key for key in broken if key.startswith("good (")]
+    assert len(collided) == 1, "a name collision breaks the second distribution only, under its own key"
+    assert "already taken by" in broken[collided[0]]
+    for name in ("crashing", "notreg", "liar", "boaster", "exiter"):
         assert name not in found["names"]
 
 
@@ -116,7 +150,8 @@ def test_strict_discovery_raises_with_every_reason(tmp_path: Path) -> None:
             print(json.dumps(sorted(exc.broken)))
         """,
     )
-    assert {"crashing", "notreg", "liar", "good"} <= set(found)
+    assert {"crashing", "notreg", "liar"} <= set(found)
+    assert any(key.startswith("good (") for key in found)
 
 
 def test_discovery_imports_no_cloud_sdk(tmp_path: Path) -> None:

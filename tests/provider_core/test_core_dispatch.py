@@ -250,6 +250,11 @@ def test_reserved_tags_and_wrong_argument_types_are_rejected(handle: provider_co
         ),
         ({"name": "n", "instance_type": "t", "idempotency_key": "has space"}, "idempotency_key must match"),
         ({"name": "n", "instance_type": "t", "spot": "yes"}, "SpawnOptions.spot must be bool"),
+        ({"name": "n", "instance_type": "t", "gpu_count": 1.5}, "gpu_count must be a positive whole number"),
+        (
+            {"name": "n", "instance_type": "t", "max_price_per_hour": 1.0},
+            "max_price_per_hour needs spot=True",
+        ),
     ],
 )
 def test_malformed_options_name_the_field(fields: dict[str, Any], message: str) -> None:
@@ -357,3 +362,134 @@ def test_sweep_terminates_only_managed_matching_and_confirmed_instances(
     assert provider_core.sweep(handle, provider_core.ListFilter(tags={"team": "b"}), only=shown) == [first.id]
     alive = {i.id for i in handle.list_instances() if i.status not in provider_core.GONE_STATUSES}
     assert alive == {keep.id, late.id}
+
+
+def test_capability_flags_must_be_booleans() -> None:
+    with pytest.raises(ValueError, match=r"Capabilities\.snapshots must be bool, got 'false'"):
+        provider_core.Capabilities(snapshots="false")  # type: ignore[arg-type]
+
+
+def test_a_failed_startup_leaves_nothing_behind_and_the_next_call_retries() -> None:
+    closed: list[MemoryProvider] = []
+
+    class Closing(MemoryProvider):
+        def close(self) -> None:
+            closed.append(self)
+
+    class FlakyStartup:
+        def __init__(self) -> None:
+            self.failures = 1
+
+        @hookimpl
+        def on_startup(self, provider: str) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ProviderError(ErrorCode.UNAVAILABLE, "metrics backend down", provider=provider)
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Closing))
+    reg.plugin_manager.register(FlakyStartup())
+    handle = reg.get("memory")
+    with pytest.raises(ProviderError, match="metrics backend down"):
+        handle.spawn(_options())
+    assert not handle.built
+    assert len(closed) == 1, "the half-started provider was closed"
+    made = handle.spawn(_options())
+    assert handle.get_instance(made.id) == made
+
+
+def test_close_waits_for_calls_in_progress() -> None:
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow(MemoryProvider):
+        def terminate(self, provider_id: str) -> None:
+            entered.set()
+            release.wait(10)
+            super().terminate(provider_id)
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Slow))
+    handle = reg.get("memory")
+    made = handle.spawn(_options())
+    provider = handle.provider
+    assert isinstance(provider, Slow)
+    worker = threading.Thread(target=handle.terminate, args=(made.id,))
+    worker.start()
+    assert entered.wait(10)
+    closer = threading.Thread(target=handle.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive(), "close() waits while another thread's call is in progress"
+    release.set()
+    worker.join(10)
+    closer.join(10)
+    assert provider.instances[made.id].status == "terminated", "the in-flight terminate really ran"
+    assert not handle.built
+
+
+def test_unhashable_hook_objects_are_rejected_at_registration() -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Hooks:
+        label: str = "x"
+
+    with pytest.raises(ValueError, match="hook object Hooks is not hashable"):
+        ProviderRegistry().add(registration(hooks=(Hooks(),)))
+
+
+def test_direct_hook_calls_reach_only_the_named_provider() -> None:
+    reg = _two_providers()
+    alpha, beta = reg.get("alpha"), reg.get("beta")
+    alpha.list_instances()
+    beta.list_instances()
+    made = reg.plugin_manager.hook.spawn(provider="alpha", options=_options())
+    alpha_provider, beta_provider = alpha.provider, beta.provider
+    assert isinstance(alpha_provider, MemoryProvider)
+    assert isinstance(beta_provider, MemoryProvider)
+    assert list(alpha_provider.instances) == [made.id]
+    assert beta_provider.instances == {}, "beta was built last, yet the call named alpha"
+
+
+def test_an_ungated_optional_call_raises_capability_not_supported_at_run_time() -> None:
+    class Plain(MemoryProvider):
+        capabilities = provider_core.Capabilities()
+        create_snapshot = get_snapshot_status = delete_snapshot = None  # type: ignore[assignment]
+        request_spot_instance = cancel_spot_request = get_spot_prices = None  # type: ignore[assignment]
+
+    reg = ProviderRegistry()
+    reg.add(registration(provider=Plain, capabilities=provider_core.Capabilities()))
+    reg.get("memory").list_instances()
+    with pytest.raises(provider_core.CapabilityNotSupported, match="capability 'snapshots' is not supported"):
+        reg.plugin_manager.hook.create_snapshot(provider="memory", provider_id="mem-1", name="n")
+
+
+def test_failing_heartbeat_and_tag_plugins_surface_as_provider_errors(
+    handle: provider_core.ProviderHandle,
+) -> None:
+    class Broken:
+        @hookimpl(tryfirst=True)
+        def on_heartbeat(self, provider: str, task: object, handle: object) -> None:
+            raise KeyError("x")
+
+        @hookimpl
+        def spawn_tags(self, provider: str, options: SpawnOptions) -> Mapping[str, str]:
+            raise KeyError("cost-centre")
+
+    handle.list_instances()
+    handle._registry.plugin_manager.register(Broken())
+    with pytest.raises(ProviderError) as heartbeat:
+        handle.health_check()
+    with pytest.raises(ProviderError) as spawn:
+        handle.spawn(_options())
+    assert heartbeat.value.code is ErrorCode.INTERNAL
+    assert isinstance(heartbeat.value.__cause__, KeyError)
+    assert spawn.value.code is ErrorCode.INTERNAL
+
+
+def test_unhashable_settings_find_their_handle_again(registry: ProviderRegistry) -> None:
+    registry.add(registration(name="listy", provider=lambda **_: MemoryProvider()))
+    assert registry.get("listy", regions=["a", "b"]) is registry.get("listy", regions=["a", "b"])
+    assert registry.get("listy", regions=["a"]) is not registry.get("listy", regions=["a", "b"])

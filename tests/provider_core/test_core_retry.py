@@ -96,7 +96,7 @@ def test_total_time_is_bounded() -> None:
 
 
 def test_policy_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match=r"RetryPolicy\.max_attempts must be a positive number"):
+    with pytest.raises(ValueError, match=r"RetryPolicy\.max_attempts must be a positive whole number"):
         RetryPolicy(max_attempts=0)
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 
 from provider_core import ErrorCode, ProviderError, SpawnOptions
-from provider_lambda import ERROR_CODES, LambdaProvider, parse_retry_after
+from provider_lambda import ERROR_CODES, LambdaProvider
 from provider_lambda._client import LambdaClient
 from provider_lambda._errors import error_for_response
-from provider_lambda.testing import DEFAULT_SSH_KEY, Fault, LambdaEmulator
+from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, Fault, LambdaEmulator
 
 # (HTTP status, error code, expected taxonomy code, an operation whose spec documents that answer)
 ROWS = [
@@ -116,15 +116,13 @@ def test_429_without_retry_after_or_json(provider: LambdaProvider, emulator: Lam
     assert caught.value.retry_after is None
 
 
-def test_retry_after_forms() -> None:
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("1.5") == 1.5
-    assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
-    assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
-    assert parse_retry_after("-4") == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
+def test_429_with_an_http_date_retry_after(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    """The header's date form reaches the error too (the parser itself is the core's, tested there)."""
+    emulator.throttle("Thu, 01 Jan 2026 11:00:00 GMT")
+    with pytest.raises(ProviderError) as caught:
+        provider.list_instances()
+    assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
+    assert caught.value.retry_after == 0.0
 
 
 @pytest.mark.parametrize("status", [200, 404, 502])
@@ -185,3 +183,55 @@ def test_malformed_success_bodies_are_unavailable(provider: LambdaProvider, emul
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
     assert caught.value.code is ErrorCode.UNAVAILABLE
+
+
+A10 = INSTANCE_TYPES["gpu_1x_a10"]
+
+
+def offer(**entry: object) -> dict[str, object]:
+    return {"gpu_1x_a10": {"instance_type": A10, "regions_with_capacity_available": [], **entry}}
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        offer(regions_with_capacity_available=[{"description": "California, USA"}]),
+        offer(regions_with_capacity_available=["us-west-1"]),
+        offer(regions_with_capacity_available=7),
+        offer(instance_type="gpu_1x_a10"),
+        offer(instance_type={**A10, "specs": {"gpus": "1"}}),
+        {"gpu_1x_a10": "available"},
+        # One bad entry beside a good one.
+        offer() | {"gpu_2x_new": {}},
+        ["gpu_1x_a10"],
+    ],
+)
+def test_malformed_instance_types_are_unavailable(
+    provider: LambdaProvider, emulator: LambdaEmulator, types: object
+) -> None:
+    emulator.inject(Fault(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes"))
+    with pytest.raises(ProviderError) as caught:
+        provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-west-1"))
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert "instance types" in caught.value.message
+    assert emulator.launches == 0
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        # urllib reads it, httpx refuses to build a client on it.
+        "http://[::1]x/api/v1",
+        # httpx builds the client, then fails the host name's IDNA encoding per request.
+        "http://xn--/api/v1",
+    ],
+)
+def test_a_base_url_httpx_rejects_is_invalid_spec_naming_the_setting(base_url: str) -> None:
+    provider = LambdaProvider(api_key="k", base_url=base_url)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            provider.list_instances()
+    finally:
+        provider.close()
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    assert "base_url" in caught.value.message

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -27,6 +29,25 @@ def test_same_key_returns_the_same_instance(provider: LambdaProvider, emulator: 
     third = provider.spawn(SpawnOptions(name="job", instance_type="gpu_1x_a10", idempotency_key="job-43"))
     assert third.id != first.id
     assert emulator.launches == 2
+
+
+def test_concurrent_spawns_with_one_key_launch_once(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    # Every answer is slow, so without serialisation all lookups finish before any launch is seen.
+    emulator.latency = 0.05
+    workers = 6
+    start = threading.Barrier(workers)
+
+    def spawn(_: int) -> str:
+        start.wait()
+        return provider.spawn(OPTIONS).id
+
+    with ThreadPoolExecutor(workers) as pool:
+        ids = set(pool.map(spawn, range(workers)))
+    assert emulator.launches == 1
+    assert ids == {i["id"] for i in emulator.snapshot()}
+    assert len(ids) == 1
 
 
 def test_launch_that_created_then_answered_500_returns_the_created_instance(

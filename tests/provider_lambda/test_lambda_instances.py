@@ -6,10 +6,19 @@ import json
 
 import pytest
 
-from provider_core import MANAGED_TAG, ErrorCode, InstanceStatus, ListFilter, ProviderError, SpawnOptions
+from provider_core import (
+    IDEMPOTENCY_TAG,
+    MANAGED_TAG,
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    ProviderError,
+    SpawnOptions,
+)
 from provider_lambda import LambdaProvider
 from provider_lambda.testing import DEFAULT_SSH_KEY, LambdaEmulator
 
+TERMINATE = "/api/v1/instance-operations/terminate"
 LAMBDA_STATUSES = [
     ("booting", InstanceStatus.PENDING),
     ("active", InstanceStatus.RUNNING),
@@ -20,12 +29,13 @@ LAMBDA_STATUSES = [
 ]
 
 
-def unmanaged(emulator: LambdaEmulator, name: str) -> str:
+def unmanaged(emulator: LambdaEmulator, name: str, tags: dict[str, str] | None = None) -> str:
     """An instance someone launched outside provider-core (no management tag)."""
     body = {
         "region_name": "us-west-1",
         "instance_type_name": "gpu_1x_a10",
         "ssh_key_names": [DEFAULT_SSH_KEY],
+        "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
     }
     reply = emulator.handle(
         "POST",
@@ -65,10 +75,28 @@ def test_list_returns_only_managed_instances(provider: LambdaProvider, emulator:
     listed = provider.list_instances()
     assert [i.id for i in listed] == [mine.id]
     assert listed[0].tags[MANAGED_TAG] == "true"
-    # get_instance still answers for any id the account owns.
-    found = provider.get_instance(foreign)
-    assert found is not None
-    assert not found.managed
+    assert foreign in {i["id"] for i in emulator.snapshot()}
+
+
+def test_unmanaged_instances_do_not_exist_for_get_and_terminate(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    foreign = unmanaged(emulator, "foreign")
+    assert provider.get_instance(foreign) is None
+    provider.terminate(foreign)
+    provider.terminate(foreign)
+    [left] = emulator.snapshot()
+    assert (left["id"], left["status"]) == (foreign, "active")
+    assert not [e for e in emulator.exchanges if e.target == TERMINATE]
+
+
+def test_an_idempotency_tag_without_the_managed_tag_is_not_ours(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    foreign = unmanaged(emulator, "foreign", tags={IDEMPOTENCY_TAG: "job-1"})
+    mine = provider.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10", idempotency_key="job-1"))
+    assert mine.id != foreign
+    assert emulator.launches == 2
 
 
 def test_list_filters_by_tags_status_region_and_name_prefix(
@@ -129,8 +157,14 @@ def test_terminating_instance_is_reported_until_it_is_gone(
     provider.terminate(instance.id)
 
 
-def test_terminate_propagates_real_failures(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
-    emulator.fail(503, "provider/internal-unavailable", operation="terminateInstance")
+@pytest.mark.parametrize("operation", ["getInstance", "terminateInstance"])
+def test_terminate_propagates_real_failures(
+    provider: LambdaProvider, emulator: LambdaEmulator, operation: str
+) -> None:
+    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    emulator.fail(503, "provider/internal-unavailable", operation=operation)
     with pytest.raises(ProviderError) as caught:
-        provider.terminate("0123456789abcdef0123456789abcdef")
+        provider.terminate(instance.id)
     assert caught.value.code is ErrorCode.UNAVAILABLE
+    [still] = emulator.snapshot()
+    assert still["status"] != "terminating"

@@ -87,14 +87,31 @@ def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("timeout", 0), ("request_interval", -1), ("launch_interval", "x"), ("base_url", "cloud.lambda.ai")],
+    [
+        ("timeout", 0),
+        ("timeout", True),
+        ("request_interval", -1),
+        ("launch_interval", "x"),
+        ("base_url", "cloud.lambda.ai"),
+        ("base_url", "http://[::1"),
+        ("base_url", "http://"),
+        ("base_url", "http://host:99999/api/v1"),
+        ("base_url", "http://exa mple.com/api/v1"),
+        ("base_url", 8080),
+        ("region", 5),
+        ("ssh_key_name", ["emulator-key"]),
+        ("api_key", 12345),
+        ("api_key", f"{SECRET}\nX-Injected: 1"),
+        ("api_key", f"{SECRET}\u00e9"),
+    ],
 )
 def test_bad_settings_are_invalid_spec(name: str, value: object) -> None:
-    settings: dict[str, Any] = {name: value}
+    settings: dict[str, Any] = {"base_url": "http://127.0.0.1:9/api/v1", name: value}
     with pytest.raises(ProviderError) as caught:
         LambdaProvider(**settings)
     assert caught.value.code is ErrorCode.INVALID_SPEC
-    assert name in caught.value.message
+    assert f"'{name}'" in caught.value.message
+    assert SECRET not in str(caught.value)
 
 
 def test_missing_key_is_auth_error_at_first_use_not_before(

@@ -20,7 +20,7 @@ from provider_core import (
     VolumeAttachment,
 )
 from provider_lambda import LambdaProvider
-from provider_lambda.testing import DEFAULT_SSH_KEY, LambdaEmulator
+from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, REGIONS, Fault, LambdaEmulator
 
 LAUNCH = "/api/v1/instance-operations/launch"
 
@@ -197,3 +197,45 @@ def test_quota_reached_is_quota_exceeded(provider: LambdaProvider, emulator: Lam
     assert caught.value.code is ErrorCode.QUOTA_EXCEEDED
     assert not caught.value.retryable
     assert emulator.launches == 1
+
+
+def test_unknown_region_is_invalid_spec_naming_the_valid_regions(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-wset-1"))
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    assert not caught.value.retryable
+    message = caught.value.message
+    assert "'us-wset-1'" in message
+    assert "SpawnOptions.region" in message
+    # Every valid region is named, with or without capacity right now.
+    assert all(region in message for region in REGIONS)
+    assert launches(emulator) == []
+
+
+def test_unknown_region_setting_is_invalid_spec_naming_the_setting(
+    make_provider: Callable[..., LambdaProvider], emulator: LambdaEmulator
+) -> None:
+    with pytest.raises(ProviderError) as caught:
+        make_provider(region="us-wset-1").spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10"))
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    assert "'region' setting" in caught.value.message
+    assert launches(emulator) == []
+
+
+@pytest.mark.invalid_requests
+def test_a_region_the_api_reports_is_valid_even_if_the_spec_does_not_list_it(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    types = {
+        "gpu_1x_a10": {
+            "instance_type": INSTANCE_TYPES["gpu_1x_a10"],
+            "regions_with_capacity_available": [{"name": "us-north-9", "description": "new"}],
+        }
+    }
+    emulator.inject(Fault(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes"))
+    # The emulator knows only the spec's regions and refuses the launch; what matters is that it was sent.
+    with pytest.raises(ProviderError):
+        provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-north-9"))
+    assert [b["region_name"] for b in launches(emulator)] == ["us-north-9"]

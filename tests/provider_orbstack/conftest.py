@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +88,14 @@ class FakeOrb:
 
     def fail_next(self, verb: str, stderr: str, code: int = 1) -> None:
         (self.root / f"fail-{verb}").write_text(json.dumps({"stderr": stderr, "code": code}))
+
+    def hang_next(self, verb: str, seconds: float) -> None:
+        """The next `verb` does its work, then hangs: past the caller's timeout, it is killed."""
+        (self.root / f"hang-{verb}").write_text(str(seconds))
+
+    def run(self, *args: str) -> None:
+        """Run the fake directly: what a user (or OrbStack finishing late) does outside provider-core."""
+        subprocess.run([str(self.bin / "orb"), *args], check=True, capture_output=True)
 
 
 @pytest.fixture

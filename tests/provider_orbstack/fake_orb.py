@@ -1,12 +1,15 @@
 """A stand-in for OrbStack's `orb` CLI (run as a script): replays the documented JSON shapes.
 
 Records every argv in $FAKE_ORB_ROOT/calls.jsonl, keeps machines in state.json, and fails a verb
-once when $FAKE_ORB_ROOT/fail-<verb> exists ({"stderr": ..., "code": ...}).
+once when $FAKE_ORB_ROOT/fail-<verb> exists ({"stderr": ..., "code": ...}). When hang-<verb> exists
+(holding seconds), the verb does its work and then hangs that long, once: a CLI killed by its timeout
+after OrbStack already acted.
 """
 
 import json
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any, NoReturn
@@ -34,6 +37,9 @@ if injected.exists():
     spec = json.loads(injected.read_text())
     injected.unlink()
     fail(spec["stderr"], spec["code"])
+hang = root / f"hang-{verb}"
+hang_s = float(hang.read_text()) if hang.exists() else 0.0
+hang.unlink(missing_ok=True)
 
 if verb == "stop" and len(argv) == 1:
     (root / "orbstack-stopped").write_text("the whole of OrbStack was stopped")
@@ -85,3 +91,4 @@ elif verb == "delete" and argv[1:2] == ["-f"] and len(argv) == 3:
     save()
 else:
     fail("Usage: orb [command]")
+time.sleep(hang_s)

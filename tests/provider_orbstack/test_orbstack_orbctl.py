@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,13 +49,18 @@ def test_a_reservation_whose_create_never_finished_expires(fake_orb: FakeOrb, tm
     assert isinstance(provider.backend, OrbctlBackend)
     with provider.backend.meta.write() as conn:  # what a process killed during `orb create` leaves behind
         conn.execute(
-            "INSERT INTO machines (name, instance_type, region, image, tags, created_at)"
-            " VALUES ('half-made', 'small', 'local', 'ubuntu', '{}', ?)",
-            (clock.now,),
+            "INSERT INTO machines (name, idempotency_key, instance_type, region, image, tags, created_at)"
+            " VALUES ('half-made', 'k', 'small', 'local', 'ubuntu', ?, ?)",
+            (json.dumps({MANAGED_TAG: "true"}), clock.now),
         )
+    options = SpawnOptions(name="x", instance_type="small", tags={MANAGED_TAG: "true"}, idempotency_key="k")
     assert provider.get_instance("half-made").status is InstanceStatus.PENDING  # type: ignore[union-attr]
+    assert provider.spawn(options).status is InstanceStatus.PENDING  # that create may still be running
+    assert fake_orb.machines() == {}
     clock.advance(61)
     assert provider.get_instance("half-made") is None
+    assert provider.spawn(options).id == "half-made"  # retried under the reserved name
+    assert list(fake_orb.machines()) == ["half-made"]
 
 
 def test_spawn_runs_create_with_user_data_file_and_cleans_it(
@@ -79,10 +85,7 @@ def test_list_and_info_parse_json_and_show_only_our_machines(
     orb_handle: ProviderHandle, fake_orb: FakeOrb
 ) -> None:
     ours = orb_handle.spawn(SpawnOptions(name="a", instance_type="small", tags={"team": "x"}))
-    foreign = ["create", "ubuntu", "users-own-machine"]
-    import subprocess
-
-    subprocess.run([str(fake_orb.bin / "orb"), *foreign], check=True)
+    fake_orb.run("create", "ubuntu", "users-own-machine")
     listed = orb_handle.list_instances()
     assert [(i.id, i.tags.get("team"), i.region) for i in listed] == [(ours.id, "x", "local")]
     assert orb_handle.get_instance("users-own-machine") is None
@@ -120,9 +123,7 @@ def test_vanished_machine_is_missing_from_listing_and_reconcile(
     orb_handle: ProviderHandle, fake_orb: FakeOrb
 ) -> None:
     instance = orb_handle.spawn(SpawnOptions(name="a", instance_type="small"))
-    import subprocess
-
-    subprocess.run([str(fake_orb.bin / "orb"), "delete", "-f", instance.id], check=True)
+    fake_orb.run("delete", "-f", instance.id)
     assert orb_handle.list_instances() == []
     report = orb_handle.reconcile({instance.id: InstanceStatus.RUNNING})
     assert [(d.kind.value, d.instance_id) for d in report.drift] == [("missing", instance.id)]
@@ -139,13 +140,10 @@ def test_idempotency_key_is_kept_in_metadata(orb_handle: ProviderHandle, fake_or
     ("stderr", "code"),
     [
         ("unknown distro: plan9", ErrorCode.INVALID_SPEC),
-        ("machine already exists: x", ErrorCode.INVALID_SPEC),
-        ("OrbStack is not running", ErrorCode.UNAVAILABLE),
         ("no space left on device", ErrorCode.CAPACITY_ERROR),
-        ("segmentation fault", ErrorCode.INTERNAL),
     ],
 )
-def test_create_failures_map_to_the_taxonomy(
+def test_definite_create_failures_release_the_key(
     orb_handle: ProviderHandle, fake_orb: FakeOrb, stderr: str, code: ErrorCode
 ) -> None:
     fake_orb.fail_next("create", stderr)
@@ -153,8 +151,96 @@ def test_create_failures_map_to_the_taxonomy(
         orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k"))
     assert caught.value.code is code
     assert orb_handle.list_instances() == []
-    # the failed attempt released its idempotency key
-    assert orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k")).status
+    again = orb_handle.spawn(SpawnOptions(name="a", instance_type="small", idempotency_key="k"))
+    assert again.id != created_names(fake_orb)[0]  # a fresh reservation under a fresh name
+    assert list(fake_orb.machines()) == [again.id]
+
+
+def created_names(fake_orb: FakeOrb) -> list[str]:
+    return [c[-1] for c in fake_orb.calls() if c[0] == "create"]
+
+
+@pytest.mark.parametrize(
+    ("stderr", "code"),
+    [
+        ("connection timed out", ErrorCode.UNAVAILABLE),
+        ("segmentation fault", ErrorCode.INTERNAL),
+        # our reserved name is taken, so some create of it got there; not visible yet: try again later
+        ("machine already exists", ErrorCode.UNAVAILABLE),
+    ],
+)
+def test_unknown_create_outcome_keeps_the_reservation_and_retries_under_its_name(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb, stderr: str, code: ErrorCode
+) -> None:
+    options = SpawnOptions(name="a", instance_type="small", idempotency_key="k")
+    fake_orb.fail_next("create", stderr)
+    with pytest.raises(ProviderError) as caught:
+        orb_handle.spawn(options)
+    assert caught.value.code is code
+    reserved = created_names(fake_orb)[0]
+    assert ["info", reserved, "--format", "json"] in fake_orb.calls()  # it looked before giving up
+    listed = orb_handle.list_instances()  # kept, so a sweep can see and clean it
+    assert [(i.id, i.status) for i in listed] == [(reserved, InstanceStatus.PENDING)]
+    retried = orb_handle.spawn(options)
+    assert retried.id == reserved
+    assert created_names(fake_orb) == [reserved, reserved]  # OrbStack keeps names unique: one machine
+    assert list(fake_orb.machines()) == [reserved]
+
+
+def test_create_killed_by_its_timeout_after_orbstack_made_the_machine(
+    fake_orb: FakeOrb, tmp_path: Path
+) -> None:
+    registry = ProviderRegistry()
+    registry.add(registration)
+    handle = registry.get("orbstack", metadata_path=str(tmp_path / "meta.db"), orb_timeout=2)
+    options = SpawnOptions(name="slow", instance_type="small", idempotency_key="k")
+    try:
+        fake_orb.hang_next("create", 60)  # registers the machine, then hangs until killed
+        first = handle.spawn(options)
+        made = list(fake_orb.machines())
+        assert made == [first.id]
+        assert first.status is InstanceStatus.RUNNING
+        assert [i.id for i in handle.list_instances()] == made
+        assert handle.spawn(options).id == first.id
+        assert len(created_names(fake_orb)) == 1
+        handle.terminate(first.id)
+        assert fake_orb.machines() == {}
+    finally:
+        registry.close()
+
+
+def test_retry_returns_the_machine_that_appeared_after_an_unknown_outcome(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb
+) -> None:
+    options = SpawnOptions(name="a", instance_type="small", idempotency_key="k")
+    fake_orb.fail_next("create", "operation timed out")
+    fake_orb.fail_next("info", "connection refused")  # the check after the timeout cannot be made
+    with pytest.raises(ProviderError) as caught:
+        orb_handle.spawn(options)
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    reserved = created_names(fake_orb)[0]
+    fake_orb.run("create", "ubuntu", reserved)  # OrbStack finishes the create after all
+    assert [i.id for i in orb_handle.list_instances()] == [reserved]
+    assert orb_handle.spawn(options).id == reserved
+    assert created_names(fake_orb) == [reserved, reserved]  # the second is the fake run above
+    orb_handle.terminate(reserved)
+    assert fake_orb.machines() == {}
+
+
+def test_machines_without_the_managed_tag_do_not_exist(
+    orb_handle: ProviderHandle, fake_orb: FakeOrb, tmp_path: Path
+) -> None:
+    direct = OrbStackProvider(metadata_path=str(tmp_path / "meta.db"))  # the handle's metadata file
+    untagged = direct.spawn(SpawnOptions(name="untagged", instance_type="small", tags={"team": "x"}))
+    assert untagged.status is InstanceStatus.RUNNING
+    ours = orb_handle.spawn(SpawnOptions(name="ours", instance_type="small"))
+    assert [i.id for i in orb_handle.list_instances()] == [ours.id]
+    assert orb_handle.get_instance(untagged.id) is None
+    assert direct.get_instance(untagged.id) is None
+    orb_handle.terminate(untagged.id)
+    direct.terminate(untagged.id)
+    assert untagged.id in fake_orb.machines()
+    assert not any(c[0] == "delete" for c in fake_orb.calls())
 
 
 def test_list_failure_and_bad_json_are_provider_errors(orb_handle: ProviderHandle, fake_orb: FakeOrb) -> None:

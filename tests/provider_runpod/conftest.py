@@ -22,10 +22,14 @@ def clock() -> FakeClock:
 def emulator(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Emulator]:
     with Emulator(boot_reads=1, clock=clock) as emu:
         yield emu
-    # Every REST exchange of every test must match the published spec (requests only when the
-    # test does not send invalid ones on purpose).
+    # Every REST exchange of every test must match the published spec, except what a test sends or
+    # answers off-spec on purpose.
     if spec.available():
-        spec.check_all(emu.exchanges, requests=request.node.get_closest_marker("invalid_requests") is None)
+        spec.check_all(
+            emu.exchanges,
+            requests=request.node.get_closest_marker("invalid_requests") is None,
+            responses=request.node.get_closest_marker("invalid_responses") is None,
+        )
 
 
 @pytest.fixture
@@ -52,4 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "invalid_requests: the test sends spec-invalid requests on purpose (responses still checked)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "invalid_responses: the emulator answers spec-invalid bodies on purpose (requests still checked)",
     )

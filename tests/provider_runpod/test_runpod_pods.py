@@ -112,14 +112,51 @@ def test_pod_id_is_escaped_in_the_path(provider: RunPodProvider, emulator: Emula
     assert json.loads(exchange.response_body)["detail"] == "pod not found"
 
 
-def test_terminate_is_idempotent(provider: RunPodProvider) -> None:
+def test_terminate_is_idempotent(provider: RunPodProvider, emulator: Emulator) -> None:
     pod = provider.spawn(options())
     provider.terminate(pod.id)
-    provider.terminate(pod.id)  # 404 now: still success
+    provider.terminate(pod.id)  # already terminated: nothing to do
     provider.terminate("never-existed")
+    assert [e.method for e in emulator.exchanges].count("DELETE") == 1
+    # RunPod still answers a terminated pod by id: get_instance reports it, as terminated.
     gone = provider.get_instance(pod.id)
-    assert gone is None or gone.status is InstanceStatus.TERMINATED
+    assert gone is not None
+    assert gone.status is InstanceStatus.TERMINATED
     assert pod.id not in [p.id for p in provider.list_instances()]
+
+
+def test_a_pod_runpod_no_longer_knows_is_none(provider: RunPodProvider, emulator: Emulator) -> None:
+    pod = provider.spawn(options())
+    provider.terminate(pod.id)
+    with emulator.account.lock:
+        del emulator.account.pods[pod.id]  # RunPod purged the terminated pod's record
+    assert provider.get_instance(pod.id) is None
+    provider.terminate(pod.id)
+
+
+def foreign_pod(emulator: Emulator, **env: str) -> str:
+    """A pod someone else made in the same account, straight through the emulator."""
+    body = {"name": "theirs", "image": "their/image:1", "gpu": {"id": GPU, "count": 1}, "env": env}
+    status, pod = emulator.account.create_pod(body)
+    assert status == 201, pod
+    return str(pod["id"])
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {TAGS_ENV: json.dumps({"team": "ml"})}, {TAGS_ENV: json.dumps({MANAGED_TAG: "false"})}],
+    ids=["no-tags", "other-tags", "managed-false"],
+)
+def test_an_unmanaged_pod_does_not_exist_for_provider_core(
+    provider: RunPodProvider, emulator: Emulator, env: dict[str, str]
+) -> None:
+    theirs = foreign_pod(emulator, **env)
+    mine = provider.spawn(options())
+    assert [p.id for p in provider.list_instances()] == [mine.id]
+    assert provider.get_instance(theirs) is None
+    provider.terminate(theirs)  # a no-op, and no error: for the caller the id is unknown
+    assert not any(e.method == "DELETE" for e in emulator.exchanges)
+    assert emulator.account.pods[theirs]["status"] != "TERMINATED"
 
 
 def test_terminate_raises_other_errors(provider: RunPodProvider, emulator: Emulator) -> None:

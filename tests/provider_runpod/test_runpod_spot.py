@@ -88,8 +88,53 @@ def test_interruption_shows_as_stopped_and_as_drift(provider: RunPodProvider, em
     assert pod is not None
     assert pod.status is InstanceStatus.STOPPED
     assert pod.spot
+    assert pod.spot_interrupted
+    assert pod.status_reason is not None
+    assert pod.status_reason.startswith("Outbid: ")
     (drift,) = compute_drift({request.id: InstanceStatus.RUNNING}, provider.list_instances())
     assert drift.code is ErrorCode.SPOT_INTERRUPTED
+
+
+def test_a_spot_pod_the_user_terminated_is_not_an_interruption(
+    provider: RunPodProvider, emulator: Emulator
+) -> None:
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-6", instance_type=GPU, tags=MANAGED), 0.5
+    )
+    provider.terminate(request.id)
+    pod = provider.get_instance(request.id)
+    assert pod is not None
+    assert (pod.status, pod.spot, pod.spot_interrupted) == (InstanceStatus.TERMINATED, True, False)
+    (drift,) = compute_drift({request.id: InstanceStatus.RUNNING}, [pod])
+    assert drift.code is None
+    (missing,) = compute_drift({request.id: InstanceStatus.RUNNING}, provider.list_instances())
+    assert missing.code is None
+
+
+def test_a_spot_pod_the_user_stopped_is_not_an_interruption(
+    provider: RunPodProvider, emulator: Emulator
+) -> None:
+    from provider_runpod._client import pod_path
+
+    request = provider.request_spot_instance(
+        SpawnOptions(name="spot-7", instance_type=GPU, tags=MANAGED), 0.5
+    )
+    # Stopped outside provider-core (the console, runpodctl): REST shows it EXITED like an outbid pod.
+    provider.client.rest("POST", pod_path(request.id, "/action"), json={"action": "stop"}, what="stop")
+    (pod,) = provider.list_instances()
+    assert (pod.status, pod.spot_interrupted) == (InstanceStatus.STOPPED, False)
+    assert pod.status_reason is not None
+    assert pod.status_reason.startswith("Exited by user: ")
+    (drift,) = compute_drift({request.id: InstanceStatus.RUNNING}, [pod])
+    assert drift.code is None
+
+
+def test_only_stopped_spot_pods_cost_a_reason_lookup(provider: RunPodProvider, emulator: Emulator) -> None:
+    provider.spawn(SpawnOptions(name="od", instance_type=GPU, tags=MANAGED))
+    provider.request_spot_instance(SpawnOptions(name="sp", instance_type=GPU, tags=MANAGED), 0.5)
+    before = len(graphql_calls(emulator))
+    assert len(provider.list_instances()) == 2
+    assert len(graphql_calls(emulator)) == before
 
 
 def test_cancel_terminates_the_spot_pod_and_is_idempotent(

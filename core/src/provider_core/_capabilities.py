@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from attrs import fields, frozen
+from attrs import field, fields, frozen
+
+from provider_core._validate import of_type
 
 
 class Tier(StrEnum):
@@ -17,17 +19,17 @@ class Tier(StrEnum):
 class Capabilities:
     """The 11 seed flags; a false flag means the provider rejects the matching input with INVALID_SPEC."""
 
-    snapshots: bool = False
-    spot: bool = False
-    gpu: bool = False
-    multi_region: bool = False
-    persistent_volumes: bool = False
-    warm_volumes: bool = False
-    hibernation: bool = False
-    cost_explorer: bool = False
-    tailscale_native: bool = False
-    idempotent_spawn: bool = False
-    custom_networking: bool = False
+    snapshots: bool = field(default=False, validator=of_type(bool))
+    spot: bool = field(default=False, validator=of_type(bool))
+    gpu: bool = field(default=False, validator=of_type(bool))
+    multi_region: bool = field(default=False, validator=of_type(bool))
+    persistent_volumes: bool = field(default=False, validator=of_type(bool))
+    warm_volumes: bool = field(default=False, validator=of_type(bool))
+    hibernation: bool = field(default=False, validator=of_type(bool))
+    cost_explorer: bool = field(default=False, validator=of_type(bool))
+    tailscale_native: bool = field(default=False, validator=of_type(bool))
+    idempotent_spawn: bool = field(default=False, validator=of_type(bool))
+    custom_networking: bool = field(default=False, validator=of_type(bool))
 
     @classmethod
     def flag_names(cls) -> tuple[str, ...]:

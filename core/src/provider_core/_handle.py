@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -105,6 +107,9 @@ class ProviderHandle:
         self._provider: Provider[Any, Any] | None = None
         # Re-entrant: on_startup hooks run while the provider is being built and may call the handle.
         self._lock = threading.RLock()
+        # Calls in progress per thread; close() waits for other threads' calls so none runs unregistered.
+        self._in_flight: Counter[int] = Counter()
+        self._idle = threading.Condition(self._lock)
         self.snapshots = SnapshotOps(self) if registration.capabilities.snapshots else None
         self.spot = SpotOps(self) if registration.capabilities.spot else None
 
@@ -123,7 +128,8 @@ class ProviderHandle:
     @property
     def provider(self) -> Provider[Any, Any]:
         """The provider object itself, for workflows and provider-specific code (builds it if needed)."""
-        return self._ensure_built()
+        with self._lock:
+            return self._ensure_built()
 
     @property
     def workflows(self) -> Mapping[str, Callable[..., Any]]:
@@ -153,9 +159,9 @@ class ProviderHandle:
         return self._call("generate_bootstrap", exactly(BootstrapScript), config=config)
 
     def heartbeat(self, task: HeartbeatTask) -> HeartbeatReport:
-        self._ensure_built()
-        report = self._registry._hook_for(self, "on_heartbeat")(provider=self.name, task=task, handle=self)
-        return project(report, HeartbeatReport)
+        with self._in_use():
+            hook = self._registry._hook_for(self, "on_heartbeat")
+            return project(hook(provider=self.name, task=task, handle=self), HeartbeatReport)
 
     def health_check(self) -> HeartbeatReport:
         return self.heartbeat(HeartbeatTask(HeartbeatKind.HEALTH_CHECK))
@@ -166,6 +172,9 @@ class ProviderHandle:
     def close(self) -> None:
         """Shut the provider down (on_shutdown, then Provider.close); a later call builds it again."""
         with self._lock:
+            me = threading.get_ident()
+            while sum(self._in_flight.values()) > self._in_flight[me]:
+                self._idle.wait()
             if self._provider is None:
                 return
             try:
@@ -187,11 +196,11 @@ class ProviderHandle:
                 provider=self.name,
             )
         self._check_supported(options)
-        self._ensure_built()
-        extra: dict[str, str] = {}
-        for tags in self._registry._hook_for(self, "spawn_tags")(provider=self.name, options=options):
-            extra.update(tags or {})
-        return attrs.evolve(options, tags={**options.tags, **extra, **managed_tags(options)})
+        with self._in_use():
+            extra: dict[str, str] = {}
+            for tags in self._registry._hook_for(self, "spawn_tags")(provider=self.name, options=options):
+                extra.update(tags or {})
+            return attrs.evolve(options, tags={**options.tags, **extra, **managed_tags(options)})
 
     def _check_supported(self, options: SpawnOptions) -> None:
         needs = {
@@ -206,11 +215,38 @@ class ProviderHandle:
                 raise CapabilityNotSupported(self.name, flag, "SpawnOptions asks for it")
 
     def _ensure_built(self) -> Provider[Any, Any]:
+        """Build and start the provider unless built; the caller holds the lock."""
+        if self._provider is None:
+            provider = self._build()
+            self._provider = provider
+            try:
+                self._registry._start(self, provider)
+            except BaseException:
+                # A failed start leaves nothing behind, so the next call tries again from scratch.
+                self._provider = None
+                provider.close()
+                raise
+        return self._provider
+
+    @contextmanager
+    def _in_use(self) -> Iterator[Provider[Any, Any]]:
+        """The built provider, kept registered until the block ends; stray errors become ProviderError."""
+        me = threading.get_ident()
         with self._lock:
-            if self._provider is None:
-                self._provider = self._build()
-                self._registry._start(self, self._provider)
-            return self._provider
+            provider = self._ensure_built()
+            self._in_flight[me] += 1
+        try:
+            yield provider
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise as_provider_error(exc, self.name) from exc
+        finally:
+            with self._lock:
+                self._in_flight[me] -= 1
+                if not self._in_flight[me]:
+                    del self._in_flight[me]
+                self._idle.notify_all()
 
     def _build(self) -> Provider[Any, Any]:
         declared = {s.name for s in self.registration.settings}
@@ -240,33 +276,17 @@ class ProviderHandle:
         return provider
 
     def _call(self, method: str, shape: Callable[[Any], T] | None, **kwargs: Any) -> T:
-        self._ensure_built()
-        caller = self._registry._hook_for(self, method)
-        try:
-            result = caller(provider=self.name, **kwargs)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise as_provider_error(exc, self.name) from exc
-        if shape is None:
-            return result  # type: ignore[no-any-return]
-        if result is None:
-            raise ProviderError(
-                ErrorCode.INTERNAL, f"no implementation answered {method}", provider=self.name
-            )
-        try:
+        with self._in_use():
+            result = self._registry._hook_for(self, method)(provider=self.name, **kwargs)
+            if shape is None:
+                return result  # type: ignore[no-any-return]
+            if result is None:
+                raise ProviderError(ErrorCode.INTERNAL, f"nothing answered {method}", provider=self.name)
             return shape(result)
-        except Exception as exc:
-            raise as_provider_error(exc, self.name) from exc
 
     def _run_workflow(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        provider = self._ensure_built()
-        try:
+        with self._in_use() as provider:
             return fn(provider, *args, **kwargs)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise as_provider_error(exc, self.name) from exc
 
 
 def _require_id(provider_id: str) -> str:

@@ -116,15 +116,18 @@ class ProviderRegistry:
             if registration.version is None and dist is not None:
                 registration = attrs.evolve(registration, version=dist.version)
             self.add(registration, source=source)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a distribution calling sys.exit() must not end the host
             reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            self._broken[entry_point.name] = f"{reason} ({source})"
+            # A name collision keeps the working provider reachable under its own name.
+            name = entry_point.name
+            key = f"{name} ({source})" if name in self._registrations else name
+            self._broken[key] = f"{reason} ({source})"
 
     def load_plugin(self, entry_point: EntryPoint) -> None:
         """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
         try:
             self._register_checked(entry_point.load(), f"plugin:{entry_point.name}")
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self._broken_plugins[entry_point.name] = f"{type(exc).__name__}: {exc}"
 
     def _register_checked(self, plugin: object, name: str) -> None:
@@ -139,19 +142,12 @@ class ProviderRegistry:
     def get(self, name: str, **settings: Any) -> ProviderHandle:
         """A handle for name; the provider is built on first use. Same name and settings, same handle."""
         registration = self.registration(name)
-        key: Hashable | None
-        try:
-            key = (name, frozenset(settings.items()))
-            hash(key)
-        except TypeError:
-            key = None
+        # repr, not hash: unhashable settings (a list of regions) must still find their handle again.
+        key = (name, tuple(sorted((k, repr(v)) for k, v in settings.items())))
         with self._lock:
-            if key is not None and key in self._handles:
-                return self._handles[key]
-            handle = ProviderHandle(self, registration, settings)
-            if key is not None:
-                self._handles[key] = handle
-            return handle
+            if key not in self._handles:
+                self._handles[key] = ProviderHandle(self, registration, settings)
+            return self._handles[key]
 
     def close(self) -> None:
         """Shut down every built provider (on_shutdown, then Provider.close)."""
@@ -208,12 +204,19 @@ class UnknownProvider(LookupError, ValueError):
 def _validate(registration: object) -> list[str]:
     if not isinstance(registration, ProviderRegistration):
         return [f"{type(registration).__name__} is not a ProviderRegistration"]
+    problems = []
+    for hook_object in registration.hooks:
+        try:
+            hash(hook_object)
+        except TypeError:
+            # pluggy keeps plugins in sets; an unhashable one would break every provider's dispatch.
+            problems.append(f"hook object {type(hook_object).__name__} is not hashable (use eq=False)")
     factory = registration.provider
     if not inspect.isclass(factory):
-        return []  # a factory function is checked when the provider is built
+        return problems  # a factory function is checked when the provider is built
     if not issubclass(factory, Provider):
-        return [f"{factory.__name__} is not a Provider subclass"]
-    problems = capability_mismatches(registration.capabilities, factory)
+        return [*problems, f"{factory.__name__} is not a Provider subclass"]
+    problems += capability_mismatches(registration.capabilities, factory)
     if inspect.isabstract(factory):
         missing = ", ".join(sorted(getattr(factory, "__abstractmethods__", ())))
         problems.append(f"{factory.__name__} does not implement {missing}")
@@ -239,6 +242,8 @@ def discover(strict: bool = False, *, refresh: bool = False) -> ProviderRegistry
                 registry.load_entry_point(entry_point)
             for entry_point in sorted(metadata.entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):
                 registry.load_plugin(entry_point)
+            if _discovered is not None:
+                _discovered.close()
             _discovered = registry
         registry = _discovered
     if strict and (registry.broken() or registry.broken_plugins()):

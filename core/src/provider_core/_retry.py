@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 @frozen
 class RetryPolicy:
-    max_attempts: int = field(default=5, validator=v.positive())
+    max_attempts: int = field(default=5, validator=v.positive(whole=True))
     base_delay: float = field(default=0.5, validator=v.positive())
     max_delay: float = field(default=30.0, validator=v.positive())
     # Seconds from the first attempt after which no further retry starts.

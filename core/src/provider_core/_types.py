@@ -140,12 +140,16 @@ class SpawnOptions:
         default=None, validator=v.text(optional=True, pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
     )
     ssh_key_names: tuple[str, ...] = field(default=(), converter=_strings, validator=v.items_of(str))
-    gpu_count: int | None = field(default=None, validator=v.positive(optional=True))
-    disk_gb: int | None = field(default=None, validator=v.positive(optional=True))
+    gpu_count: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
+    disk_gb: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
     volumes: tuple[VolumeAttachment, ...] = field(
         default=(), converter=_volumes, validator=v.items_of(VolumeAttachment)
     )
     network: NetworkConfig | None = field(default=None, validator=v.of_type(NetworkConfig, optional=True))
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_price_per_hour is not None and not self.spot:
+            raise ValueError("SpawnOptions.max_price_per_hour needs spot=True (it caps a spot price)")
 
 
 @frozen

@@ -12,7 +12,9 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
 def _fail(inst: Any, attribute: attrs.Attribute[Any], why: str, value: Any) -> None:
-    raise ValueError(f"{type(inst).__name__}.{attribute.name} {why}, got {value!r}")
+    # Fields that hold secrets are repr=False; their values never appear in the message either.
+    got = f", got {value!r}" if attribute.repr else ""
+    raise ValueError(f"{type(inst).__name__}.{attribute.name} {why}{got}")
 
 
 def text(*, optional: bool = False, pattern: str | None = None, max_len: int = 4096) -> Validator:
@@ -48,12 +50,16 @@ def string_map(*, key_pattern: str | None = None) -> Validator:
     return check
 
 
-def positive(*, optional: bool = False) -> Validator:
+def positive(*, optional: bool = False, whole: bool = False) -> Validator:
+    """A number above zero; `whole` asks for an int (counts, sizes, attempts)."""
+    kinds = int if whole else int | float
+    what = "a positive whole number" if whole else "a positive number"
+
     def check(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            _fail(inst, attribute, "must be a positive number", value)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+            _fail(inst, attribute, f"must be {what}", value)
 
     return check
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import attrs
 import click
 
 from provider_core import BootstrapConfig, BootstrapFormat
-from provider_core.cli._common import ExitCode, json_option, open_handle, parse_pairs, set_option
+from provider_core.cli._common import (
+    CliFailure,
+    ExitCode,
+    json_option,
+    open_handle,
+    parse_pairs,
+    set_option,
+)
 from provider_core.cli._output import Output
 
 # Shown in place of the real token; the checksum printed is always the real script's.
@@ -28,9 +36,20 @@ def _token(out: Output, token_env: str) -> str:
 
 
 def _write_private(path: Path, content: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
+    """Leave path holding content with mode 0600, whatever file (and mode) was there before."""
+    # O_CREAT's mode only applies to a new file, and chmod-ing an existing one leaves any reader that
+    # opened it earlier able to read the token: a fresh 0600 file (mkstemp) replaces it instead.
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(content)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CliFailure(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 @click.command("bootstrap")

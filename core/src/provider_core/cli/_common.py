@@ -120,6 +120,19 @@ def json_option(fn: F) -> F:
     )(fn)
 
 
+class NonEmpty(click.types.StringParamType):
+    """Text that must not be empty or blank: an empty id or region is a usage error, not a failure."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = super().convert(value, param, ctx)
+        if not text.strip():
+            self.fail("must not be empty", param, ctx)
+        return text
+
+
+NON_EMPTY = NonEmpty()
+
+
 def set_option(fn: F) -> F:
     return click.option(
         "--set",
@@ -145,13 +158,15 @@ def parse_pairs(values: Sequence[str], option: str) -> dict[str, str]:
 
 
 def lookup(registry: ProviderRegistry, name: str) -> ProviderRegistration:
+    # Working first: when two distributions publish one name, the loser is reported broken, and it
+    # must not hide the registration that works.
+    if name in registry.names():
+        return registry.registration(name)
     broken = registry.broken()
     if name in broken:
         raise CliFailure(f"provider '{name}' is installed but broken: {broken[name]}")
-    if name not in registry.names():
-        installed = ", ".join(registry.names()) or "none"
-        raise click.UsageError(f"unknown provider '{name}'; installed providers: {installed}")
-    return registry.registration(name)
+    installed = ", ".join(registry.names()) or "none"
+    raise click.UsageError(f"unknown provider '{name}'; installed providers: {installed}")
 
 
 def provider_settings(

@@ -33,10 +33,12 @@ def _selection(registry: ProviderRegistry, wanted: Sequence[str]) -> tuple[list[
     if not wanted:
         return registry.names(), broken
     chosen = list(dict.fromkeys(wanted))
+    working = set(registry.names())
     for name in chosen:
-        if name not in broken:
-            lookup(registry, name)
-    return [n for n in chosen if n not in broken], {n: broken[n] for n in chosen if n in broken}
+        if name not in working and name not in broken:
+            lookup(registry, name)  # raises: unknown provider
+    # A name both working and broken (two distributions publish it) runs the working registration.
+    return [n for n in chosen if n in working], {n: broken[n] for n in chosen if n not in working}
 
 
 def _overrides(out: Output, registry: ProviderRegistry, pairs: Sequence[str]) -> dict[str, dict[str, str]]:

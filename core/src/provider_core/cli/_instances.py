@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 import click
 
 from provider_core import (
-    GONE_STATUSES,
     BootstrapFormat,
     BootstrapScript,
     ErrorCode,
@@ -26,6 +25,7 @@ from provider_core import (
     to_jsonable,
 )
 from provider_core.cli._common import (
+    NON_EMPTY,
     ExitCode,
     error_line,
     json_option,
@@ -69,7 +69,7 @@ def filter_options(fn: F) -> F:
     for option in reversed(
         [
             click.option("--status", "statuses", multiple=True, type=statuses, help="Status (repeatable)."),
-            click.option("--region", help="Only this region."),
+            click.option("--region", type=NON_EMPTY, help="Only this region."),
             click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag (repeatable)."),
             click.option("--name-prefix", help="Only names starting with this."),
         ]
@@ -81,9 +81,11 @@ def filter_options(fn: F) -> F:
 def build_filter(
     statuses: Sequence[str], region: str | None, tags: Sequence[str], name_prefix: str | None
 ) -> ListFilter:
-    return ListFilter(
-        statuses=statuses or None, region=region, tags=parse_pairs(tags, "--tag"), name_prefix=name_prefix
-    )
+    pairs = parse_pairs(tags, "--tag")
+    try:
+        return ListFilter(statuses=statuses or None, region=region, tags=pairs, name_prefix=name_prefix)
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(f"invalid filter: {exc}") from exc
 
 
 def read_bootstrap(path: Path) -> BootstrapScript:
@@ -95,7 +97,7 @@ def read_bootstrap(path: Path) -> BootstrapScript:
 @click.command("spawn")
 @click.argument("name")
 @click.option("--type", "instance_type", required=True, help="Instance type, e.g. t3.micro.")
-@click.option("--region", help="Region (providers with multi_region).")
+@click.option("--region", type=NON_EMPTY, help="Region (providers with multi_region).")
 @click.option("--image", help="Image or AMI.")
 @click.option("--spot", is_flag=True, help="Ask for a spot instance (providers with spot).")
 @click.option("--max-price", type=float, help="Highest hourly price for --spot.")
@@ -172,7 +174,7 @@ def ls_command(
 
 @click.command("get")
 @click.argument("name")
-@click.argument("instance_id")
+@click.argument("instance_id", type=NON_EMPTY)
 @set_option
 @json_option
 @click.pass_obj
@@ -218,7 +220,7 @@ def finish(out: Output, done: list[str], failed: list[ProviderError], as_json: b
 
 @click.command("terminate")
 @click.argument("name")
-@click.argument("instance_ids", nargs=-1, required=True)
+@click.argument("instance_ids", nargs=-1, required=True, type=NON_EMPTY)
 @set_option
 @json_option
 @click.pass_obj
@@ -249,7 +251,7 @@ def sweep_command(
     settings: tuple[str, ...],
     as_json: bool,
 ) -> int:
-    """Terminate every live managed instance at NAME that matches the filters."""
+    """Terminate the live managed instances at NAME matching the filters, as listed when it starts."""
     wanted = build_filter(statuses, region, tags, name_prefix)
     with open_handle(out, name, settings) as handle:
         targets = sweep_candidates(handle, wanted)
@@ -262,14 +264,19 @@ def sweep_command(
         if not yes:
             out.err.print(table(COLUMNS, [instance_row(i) for i in targets]))
             click.confirm(f"Terminate these {len(targets)} instance(s) at {name}?", abort=True, err=True)
+        # Only what was listed (and confirmed): an instance that appeared since is never terminated unseen.
+        shown = {i.id for i in targets}
         try:
-            done, failed = sweep(handle, wanted), []
+            done, failed = sweep(handle, wanted, only=shown), []
         except SweepError as exc:
             done, failed = exc.terminated, list(exc.failures.values())
-        remaining = [
-            i.id for i in handle.list_instances(wanted) if i.managed and i.status not in GONE_STATUSES
-        ]
-    if remaining and not as_json:
-        out.warn(f"still alive after the sweep: {', '.join(remaining)}")
+        alive = [i.id for i in sweep_candidates(handle, wanted)]
+    remaining = [i for i in alive if i in shown]
+    if not as_json:
+        if remaining:
+            out.warn(f"still alive after the sweep: {', '.join(remaining)}")
+        unseen = [i for i in alive if i not in shown]
+        if unseen:
+            out.note(f"left alone, appeared after the listing: {', '.join(unseen)}")
     code = finish(out, done, failed, as_json, remaining=remaining)
     return code if code or not remaining else ExitCode.FAILURE

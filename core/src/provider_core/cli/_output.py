@@ -9,11 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, Literal, TextIO, cast
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.table import Table
 
 REDACTED = "***"
-PIPE_WIDTH = 160
+# Off a terminal rich assumes 80 columns and cuts table cells; a pipe or a log has no width, so tables
+# there get their natural width (rich pads nothing to the console width, so this costs nothing).
+PIPE_WIDTH = 10_000
 
 
 class Redactor:
@@ -69,6 +72,11 @@ class _RedactingStream:
         return getattr(self._stream, "encoding", None) or "utf-8"
 
 
+def _width(stream: IO[str]) -> int | None:
+    # None lets rich use the terminal's width, or COLUMNS when the user set it.
+    return None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+
+
 def colour_allowed() -> bool:
     # https://no-color.org: present and not empty disables colour; rich alone would keep bold and italics.
     return not os.environ.get("NO_COLOR")
@@ -83,12 +91,17 @@ class Output:
         self.stderr = cast(IO[str], _RedactingStream(stderr or sys.stderr, self.redactor))
         system: Literal["auto"] | None = "auto" if colour_allowed() else None
         # markup=False: provider data such as "[x]" in a name must print literally.
-        # Off a terminal rich assumes 80 columns; piped tables get room so ids are not cut.
-        width = None if self.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
-        self.out = Console(
-            file=self.stdout, color_system=system, highlight=False, emoji=False, markup=False, width=width
+        self.out, self.err = (
+            Console(
+                file=stream,
+                color_system=system,
+                highlight=False,
+                emoji=False,
+                markup=False,
+                width=_width(stream),
+            )
+            for stream in (self.stdout, self.stderr)
         )
-        self.err = Console(file=self.stderr, color_system=system, highlight=False, emoji=False, markup=False)
         # Set by --json so a failure is also reported as a JSON document on stdout.
         self.json_mode = False
 
@@ -116,12 +129,21 @@ def table(
     columns: Sequence[str],
     rows: Iterable[Sequence[object]],
     title: str | None = None,
-    wrap: Sequence[str] = ("description", "reason"),
+    whole: Sequence[str] = ("id",),
 ) -> Table:
-    """A plain table; None cells show as '-'. Only free-text columns wrap, so ids stay whole."""
+    """A plain table; None cells show as '-'.
+
+    In a narrow terminal cells wrap, except in the `whole` columns (ids): those never shrink, since a
+    cut id is worse than no id. Off a terminal (without COLUMNS) nothing wraps: see PIPE_WIDTH.
+    """
+    cells = [tuple("-" if cell is None else str(cell) for cell in row) for row in rows]
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for column in columns:
-        grid.add_column(column, no_wrap=column not in wrap, overflow="fold")
-    for row in rows:
-        grid.add_row(*("-" if cell is None else str(cell) for cell in row))
+    for index, column in enumerate(columns):
+        if column in whole:
+            widest = max((cell_len(row[index]) for row in cells), default=0)
+            grid.add_column(column, no_wrap=True, min_width=max(widest, cell_len(column)))
+        else:
+            grid.add_column(column, overflow="fold")
+    for row in cells:
+        grid.add_row(*row)
     return grid

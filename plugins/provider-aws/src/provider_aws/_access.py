@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,9 @@ class Ec2Access:
         import botocore.session
         from botocore.config import Config
 
+        # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is what the other AWS SDKs (and the `region`
+        # setting) use, so it is honoured here and, as in those SDKs, wins over AWS_DEFAULT_REGION.
+        region = region or os.environ.get("AWS_REGION", "").strip() or None
         try:
             core_session = botocore.session.Session()
             core_session.register_component("data_loader", _shared_loader())

@@ -138,14 +138,10 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
 
     def terminate(self, provider_id: str) -> None:
         instance = self._find(provider_id)
-        if instance is None or instance.status in _GONE:
+        # An instance without the management tag does not exist for provider-core: like an unknown id,
+        # terminating it succeeds without touching it.
+        if instance is None or not instance.managed or instance.status in _GONE:
             return
-        if not instance.managed:
-            raise ProviderError(
-                ErrorCode.INVALID_SPEC,
-                f"{provider_id} does not carry {MANAGED_TAG}=true; provider-core terminates only its own",
-                provider=self.name,
-            )
         try:
             self._access.call(
                 instance.region or self.region, lambda c: c.terminate_instances(InstanceIds=[provider_id])

@@ -9,7 +9,11 @@ from provider_aws.workflows import WORKFLOWS
 from provider_core import ComplianceProfile, ProviderRegistration, Setting, Tier
 
 SETTINGS = (
-    Setting("region", "default region for spawn and lookups (also AWS_DEFAULT_REGION)", env="AWS_REGION"),
+    Setting(
+        "region",
+        "default region for spawn and lookups (else AWS_DEFAULT_REGION, the profile, us-east-1)",
+        env="AWS_REGION",
+    ),
     Setting("regions", "extra regions listed (concurrently) when a ListFilter names none; comma-separated"),
     Setting("endpoint_url", "EC2 endpoint override, e.g. a local moto server", env="AWS_ENDPOINT_URL"),
     Setting("profile", "shared config/credentials profile", env="AWS_PROFILE"),

@@ -45,6 +45,7 @@ SPOT_REQUEST_STATES: dict[str, SpotRequestStatus] = {
     "disabled": SpotRequestStatus.CLOSED,
 }
 
+# The state-reason code EC2 gives an instance it reclaimed; a user's own terminate gives another code.
 SPOT_INTERRUPTION_REASON = "Server.SpotInstanceTermination"
 
 
@@ -117,8 +118,8 @@ def instance_from_ec2(data: Mapping[str, Any], region: str) -> AWSInstance:
         created_at=data.get("LaunchTime"),
         tags=tags,
         spot=lifecycle == "spot",
-        # The core's reconcile reads status_reason: Server.SpotInstanceTermination marks an interruption.
         status_reason=reason.get("Code") or None,
+        spot_interrupted=reason.get("Code") == SPOT_INTERRUPTION_REASON,
     )
     volumes = tuple(
         AWSVolume(

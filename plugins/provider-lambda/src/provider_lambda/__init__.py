@@ -1,6 +1,6 @@
 """provider-lambda: Lambda Cloud API v1 for provider-core (additional tier)."""
 
-from provider_lambda._errors import ERROR_CODES, parse_retry_after
+from provider_lambda._errors import ERROR_CODES
 from provider_lambda._provider import LambdaProvider
 from provider_lambda._ratelimit import RateLimiter
 from provider_lambda._settings import SETTINGS, LambdaSettings
@@ -14,5 +14,4 @@ __all__ = [
     "LambdaProvider",
     "LambdaSettings",
     "RateLimiter",
-    "parse_retry_after",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from provider_core import ErrorCode, ProviderError
-from provider_lambda._errors import PROVIDER, error_for_response, unavailable
+from provider_lambda._errors import PROVIDER, error_for_response, invalid_spec, unavailable
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
 from provider_lambda._settings import LambdaSettings
 
@@ -57,16 +57,19 @@ class LambdaClient:
                     )
                 import httpx
 
-                self._http = httpx.Client(
-                    base_url=self._settings.base_url,
-                    timeout=self._settings.timeout,
-                    # httpx masks the Authorization header in reprs and logs.
-                    headers={
-                        "Authorization": f"Bearer {self._settings.api_key}",
-                        "Accept": "application/json",
-                        "User-Agent": USER_AGENT,
-                    },
-                )
+                try:
+                    self._http = httpx.Client(
+                        base_url=self._settings.base_url,
+                        timeout=self._settings.timeout,
+                        # httpx masks the Authorization header in reprs and logs.
+                        headers={
+                            "Authorization": f"Bearer {self._settings.api_key}",
+                            "Accept": "application/json",
+                            "User-Agent": USER_AGENT,
+                        },
+                    )
+                except httpx.InvalidURL as exc:
+                    raise self._bad_url(exc) from exc
             return self._http
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None, buckets: tuple[str, ...]) -> Any:
@@ -77,6 +80,10 @@ class LambdaClient:
         self._limiter.acquire(*buckets)
         try:
             response = http.request(method, path, json=body)
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # Neither is an httpx.HTTPError; the paths are ours and quoted, so the base URL is at fault
+            # (UnicodeError: a host name IDNA rejects, which the settings' parse cannot see).
+            raise self._bad_url(exc) from exc
         except httpx.TimeoutException as exc:
             raise unavailable(f"{context}: timed out after {self._settings.timeout:g}s") from exc
         except httpx.TransportError as exc:
@@ -94,3 +101,6 @@ class LambdaClient:
         if not isinstance(payload, dict) or "data" not in payload:
             raise unavailable(f"{context}: HTTP {response.status_code} without the documented JSON envelope")
         return payload["data"]
+
+    def _bad_url(self, exc: Exception) -> ProviderError:
+        return invalid_spec(f"setting 'base_url' {self._settings.base_url!r} is not a usable URL: {exc}")

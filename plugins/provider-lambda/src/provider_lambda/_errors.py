@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
-from provider_core import ErrorCode, ProviderError
+from provider_core import ErrorCode, ProviderError, parse_retry_after
 
 PROVIDER = "lambda"
 
@@ -67,23 +65,6 @@ def _envelope(payload: object) -> tuple[str | None, str]:
         return None, ""
     message = error.get("message")
     return error["code"], message if isinstance(message, str) else ""
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date; None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def unavailable(message: str) -> ProviderError:

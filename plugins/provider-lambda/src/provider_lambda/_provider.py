@@ -17,13 +17,14 @@ from provider_core import (
     ProviderError,
     ProviderSnapshot,
     SpawnOptions,
+    TagAndList,
     managed_tags,
 )
 from provider_lambda._client import LambdaClient, segment
 from provider_lambda._errors import PROVIDER, invalid_spec
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
 from provider_lambda._settings import LambdaSettings
-from provider_lambda._types import LambdaInstance, instance_from_api
+from provider_lambda._types import PUBLIC_REGIONS, LambdaInstance, Offer, instance_from_api, offers_from_api
 
 # Limits from the launch request schema of the spec.
 TAG_KEY_PATTERN = "^[a-z][a-z0-9-:]+$"
@@ -47,6 +48,9 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             {REQUEST: self.settings.request_interval, LAUNCH: self.settings.launch_interval}
         )
         self._client = LambdaClient(self.settings, self.limiter)
+        # Lambda has no client token: the key is a tag, looked up before launching and after a launch
+        # whose outcome is unknown; launches sharing a key are serialised within the process.
+        self._once_per_key = TagAndList(self._find_by_key, self._lookup_after_unknown_outcome)
 
     def __repr__(self) -> str:
         key = "set" if self.settings.api_key else "missing"
@@ -56,26 +60,65 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
 
     def spawn(self, options: SpawnOptions) -> LambdaInstance:
         body = self._launch_body(options)
-        key = options.idempotency_key
-        if key:
-            existing = self._find_by_key(key)
-            if existing is not None:
-                return existing
-        region, kind = self._check_type_and_region(options)
-        body["region_name"] = region
+        return self._once_per_key(options.idempotency_key or None, lambda: self._launch(options, body))
+
+    def terminate(self, provider_id: str) -> None:
+        # Only instances provider-core manages may be destroyed; any other id is unknown to the caller.
+        if self.get_instance(provider_id) is None:
+            return
         try:
-            data = self._client.post("/instance-operations/launch", body, launch=True)
+            self._client.post("/instance-operations/terminate", {"instance_ids": [provider_id]})
+        except ProviderError as exc:
+            if exc.code is not ErrorCode.NOT_FOUND:
+                raise
+
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[LambdaInstance]:
+        wanted = filter or ListFilter()
+        return [i for i in self._all_instances() if i.managed and wanted.matches(i)]
+
+    def get_instance(self, provider_id: str) -> LambdaInstance | None:
+        try:
+            instance = instance_from_api(self._client.get(f"/instances/{segment(provider_id)}"))
+        except ProviderError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+        return instance if instance.managed else None
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _all_instances(self) -> list[LambdaInstance]:
+        data = self._client.get("/instances")
+        if not isinstance(data, list):
+            raise ProviderError(ErrorCode.UNAVAILABLE, "instance list is not an array", provider=PROVIDER)
+        return [instance_from_api(item) for item in data]
+
+    def _find_by_key(self, key: str) -> LambdaInstance | None:
+        return next(
+            (i for i in self._all_instances() if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key), None
+        )
+
+    def _lookup_after_unknown_outcome(self, key: str) -> LambdaInstance | None:
+        try:
+            return self._find_by_key(key)
+        except ProviderError:
+            # The caller gets the launch's own error and retries; that spawn looks the key up first.
+            return None
+
+    def _launch(self, options: SpawnOptions, body: dict[str, Any]) -> LambdaInstance:
+        offer, region = self._check_type_and_region(options)
+        try:
+            data = self._client.post(
+                "/instance-operations/launch", {**body, "region_name": region}, launch=True
+            )
         except ProviderError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 # A launch names an SSH key, image or filesystem that does not exist: a bad spec.
                 raise invalid_spec(exc.message) from exc
-            if exc.code is not ErrorCode.UNAVAILABLE or not key:
-                raise
-            # The launch may have happened before the failure: look for it rather than risk a twin.
-            found = self._lookup_after_unknown_outcome(key)
-            if found is None:
-                raise
-            return found
+            raise
         ids = data.get("instance_ids") if isinstance(data, dict) else None
         if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], str):
             raise ProviderError(
@@ -90,51 +133,11 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             region=region,
             tags={tag["key"]: tag["value"] for tag in body["tags"]},
             lambda_status="booting",
-            gpu_count=(kind.get("specs") or {}).get("gpus"),
-            gpu_description=kind.get("gpu_description"),
-            price_cents_per_hour=kind.get("price_cents_per_hour"),
+            gpu_count=offer.gpus,
+            gpu_description=offer.gpu_description,
+            price_cents_per_hour=offer.price_cents_per_hour,
             ssh_key_names=tuple(body["ssh_key_names"]),
         )
-
-    def terminate(self, provider_id: str) -> None:
-        try:
-            self._client.post("/instance-operations/terminate", {"instance_ids": [provider_id]})
-        except ProviderError as exc:
-            if exc.code is not ErrorCode.NOT_FOUND:
-                raise
-
-    def list_instances(self, filter: ListFilter | None = None) -> Sequence[LambdaInstance]:
-        wanted = filter or ListFilter()
-        return [i for i in self._all_instances() if i.managed and wanted.matches(i)]
-
-    def get_instance(self, provider_id: str) -> LambdaInstance | None:
-        try:
-            return instance_from_api(self._client.get(f"/instances/{segment(provider_id)}"))
-        except ProviderError as exc:
-            if exc.code is ErrorCode.NOT_FOUND:
-                return None
-            raise
-
-    def close(self) -> None:
-        self._client.close()
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def _all_instances(self) -> list[LambdaInstance]:
-        data = self._client.get("/instances")
-        if not isinstance(data, list):
-            raise ProviderError(ErrorCode.UNAVAILABLE, "instance list is not an array", provider=PROVIDER)
-        return [instance_from_api(item) for item in data]
-
-    def _find_by_key(self, key: str) -> LambdaInstance | None:
-        return next((i for i in self._all_instances() if i.tags.get(IDEMPOTENCY_TAG) == key), None)
-
-    def _lookup_after_unknown_outcome(self, key: str) -> LambdaInstance | None:
-        try:
-            return self._find_by_key(key)
-        except ProviderError:
-            # The caller gets the launch's own error and retries; that spawn looks the key up first.
-            return None
 
     def _launch_body(self, options: SpawnOptions) -> dict[str, Any]:
         """Everything the launch request needs except the region; rejects what Lambda cannot honour."""
@@ -171,37 +174,38 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             body["user_data"] = options.bootstrap.content
         return body
 
-    def _check_type_and_region(self, options: SpawnOptions) -> tuple[str, dict[str, Any]]:
-        """Fail fast on an unknown type or a region without capacity; return the region and the type."""
-        types = self._client.get("/instance-types")
-        entry = types.get(options.instance_type) if isinstance(types, dict) else None
-        if not isinstance(entry, dict):
-            known = ", ".join(sorted(types)) if isinstance(types, dict) else "none"
+    def _check_type_and_region(self, options: SpawnOptions) -> tuple[Offer, str]:
+        """Fail fast on an unknown type or region, or a region without capacity."""
+        offers = offers_from_api(self._client.get("/instance-types"))
+        offer = offers.get(options.instance_type)
+        if offer is None:
+            known = ", ".join(sorted(offers)) or "none"
             raise invalid_spec(f"unknown instance type '{options.instance_type}'; known: {known}")
-        kind: dict[str, Any] = entry.get("instance_type") or {}
-        specs = kind.get("specs") or {}
-        if options.gpu_count is not None and specs.get("gpus") != options.gpu_count:
+        if options.gpu_count is not None and offer.gpus != options.gpu_count:
+            raise invalid_spec(f"{options.instance_type} has {offer.gpus} GPU(s), not {options.gpu_count}")
+        if options.disk_gb is not None and options.disk_gb > (offer.storage_gib or 0):
             raise invalid_spec(
-                f"{options.instance_type} has {specs.get('gpus')} GPU(s), not {options.gpu_count}"
+                f"{options.instance_type} has {offer.storage_gib} GiB of storage, less than {options.disk_gb}"
             )
-        if options.disk_gb is not None and options.disk_gb > (specs.get("storage_gib") or 0):
+        region = options.region or self.settings.region
+        if region is None:
+            if not offer.regions:
+                raise _no_capacity(f"no capacity for {options.instance_type} in any region")
+            return offer, offer.regions[0]
+        valid = sorted(set(PUBLIC_REGIONS).union(*(o.regions for o in offers.values())))
+        if region not in valid:
+            source = "SpawnOptions.region" if options.region else "the 'region' setting"
             raise invalid_spec(
-                f"{options.instance_type} has {specs.get('storage_gib')} GiB of storage, "
-                f"less than {options.disk_gb}"
+                f"unknown region '{region}' (from {source}); valid regions: {', '.join(valid)}"
             )
-        available = sorted(
-            r["name"] for r in entry.get("regions_with_capacity_available") or () if isinstance(r, dict)
-        )
-        region = options.region or self.settings.region or (available[0] if available else None)
-        if region is None or region not in available:
-            where = f"in {region}" if region else "in any region"
-            elsewhere = f"; capacity in: {', '.join(available)}" if available else ""
-            raise ProviderError(
-                ErrorCode.CAPACITY_ERROR,
-                f"no capacity for {options.instance_type} {where}{elsewhere}",
-                provider=PROVIDER,
-            )
-        return region, kind
+        if region not in offer.regions:
+            elsewhere = f"; capacity in: {', '.join(offer.regions)}" if offer.regions else ""
+            raise _no_capacity(f"no capacity for {options.instance_type} in {region}{elsewhere}")
+        return offer, region
+
+
+def _no_capacity(message: str) -> ProviderError:
+    return ProviderError(ErrorCode.CAPACITY_ERROR, message, provider=PROVIDER)
 
 
 def _image(image: str) -> dict[str, str]:

@@ -66,3 +66,76 @@ def instance_from_api(data: object) -> LambdaInstance:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise unavailable(f"the API returned an instance in an unexpected shape ({exc})") from exc
+
+
+# PublicRegionCode of spec 1.8.3. Regions the API reports beyond these are accepted too.
+PUBLIC_REGIONS: tuple[str, ...] = (
+    "asia-northeast-1",
+    "asia-northeast-2",
+    "asia-south-1",
+    "australia-east-1",
+    "europe-central-1",
+    "me-west-1",
+    "us-east-1",
+    "us-east-2",
+    "us-east-3",
+    "us-midwest-1",
+    "us-midwest-2",
+    "us-south-1",
+    "us-south-2",
+    "us-south-3",
+    "us-west-1",
+    "us-west-2",
+    "us-west-3",
+)
+
+
+@frozen
+class Offer:
+    """One entry of GET /instance-types: what the type is and where it has capacity right now."""
+
+    name: str
+    gpus: int | None
+    storage_gib: int | None
+    gpu_description: str | None
+    price_cents_per_hour: int | None
+    regions: tuple[str, ...]
+
+
+def offers_from_api(data: object) -> dict[str, Offer]:
+    """The instance-types map by type name; a malformed one is UNAVAILABLE, like any bad answer."""
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        return {str(name): _offer(str(name), entry) for name, entry in data.items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise unavailable(f"the API returned instance types in an unexpected shape ({exc!r})") from exc
+
+
+def _offer(name: str, entry: Any) -> Offer:
+    kind = entry["instance_type"]
+    specs = kind.get("specs") or {}
+    return Offer(
+        name=name,
+        gpus=_count(specs.get("gpus")),
+        storage_gib=_count(specs.get("storage_gib")),
+        gpu_description=_optional_text(kind.get("gpu_description")),
+        price_cents_per_hour=_count(kind.get("price_cents_per_hour")),
+        regions=tuple(sorted(_text(region["name"]) for region in entry["regions_with_capacity_available"])),
+    )
+
+
+def _count(value: object) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"expected an integer, got {value!r}")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {value!r}")
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)

@@ -1,7 +1,8 @@
 """The orbctl backend: real OrbStack machines through its CLI, with our tags in a local metadata file.
 
 OrbStack machines have no tags, so tags, idempotency keys and sizes live in SQLite next to the sim's
-state (`metadata_path`); only machines recorded there are ours, listed, or ever deleted.
+state (`metadata_path`); only machines recorded there with the management tag are ours, listed, or ever
+deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider_core import ErrorCode, InstanceStatus, ListFilter, SpawnOptions
+from provider_core import MANAGED_TAG, ErrorCode, InstanceStatus, ListFilter, SpawnOptions
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database
 from provider_orbstack._errors import PROVIDER, OrbctlFailure, error, map_error
@@ -44,6 +45,10 @@ STATES = {
 # Verbs that act on one machine; without a name, `orb stop` would stop OrbStack itself.
 MACHINE_VERBS = frozenset({"start", "stop", "restart", "delete", "info"})
 RETENTION_S = 3600.0
+# The `created` column: where a reservation's `orb create` stands. UNKNOWN: it timed out or crashed,
+# so OrbStack may have made the machine or not; the reservation is kept until we know.
+CREATING, CREATED, UNKNOWN = 0, 1, 2
+ALREADY_EXISTS = "already exists"
 
 
 class OrbCli:
@@ -98,50 +103,113 @@ class OrbctlBackend:
 
     def spawn(self, options: SpawnOptions) -> OrbStackInstance:
         self._validate(options)
-        name = machine_name(options.name)
+        row, fresh = self._reserve(options)
+        if not fresh:
+            settled = self._settled(row)
+            if settled is not None:
+                return settled
+        return self._attempt(row["name"], options, fresh=fresh)
+
+    def _reserve(self, options: SpawnOptions) -> tuple[sqlite3.Row, bool]:
+        """The row holding options' idempotency key, or a new reservation (then True)."""
         now = self._clock()
         with self.meta.write() as conn:
             conn.execute("DELETE FROM machines WHERE terminated_at < ?", (now - RETENTION_S,))
-            row = None
             if options.idempotency_key is not None:
                 row = conn.execute(
-                    "SELECT name FROM machines WHERE idempotency_key = ?", (options.idempotency_key,)
+                    "SELECT * FROM machines WHERE idempotency_key = ?", (options.idempotency_key,)
                 ).fetchone()
-            if row is None:
-                # Reserved before `orb create` runs, so a concurrent spawn with the same key finds it.
-                conn.execute(
-                    "INSERT INTO machines (name, idempotency_key, instance_type, region, image, tags,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        name,
-                        options.idempotency_key,
-                        options.instance_type,
-                        cat.DEFAULT_REGION,
-                        options.image or cat.DEFAULT_IMAGE,
-                        json.dumps(dict(options.tags), sort_keys=True),
-                        now,
-                    ),
-                )
-        if row is not None:
-            existing = self.get_instance(row["name"])
+                if row is not None:
+                    return row, False
+            name = machine_name(options.name)
+            # Reserved before `orb create` runs, so a concurrent spawn with the same key finds it.
+            conn.execute(
+                "INSERT INTO machines (name, idempotency_key, instance_type, region, image, tags,"
+                " created_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    options.idempotency_key,
+                    options.instance_type,
+                    cat.DEFAULT_REGION,
+                    options.image or cat.DEFAULT_IMAGE,
+                    json.dumps(dict(options.tags), sort_keys=True),
+                    now,
+                    CREATING,
+                ),
+            )
+            return conn.execute("SELECT * FROM machines WHERE name = ?", (name,)).fetchone(), True
+
+    def _settled(self, row: sqlite3.Row) -> OrbStackInstance | None:
+        """What an earlier spawn with this key left, or None when its create must be tried again."""
+        name = row["name"]
+        if row["created"] == CREATED or row["terminated_at"] is not None:
+            existing = self._current(row)
             if existing is None:
                 raise error(
-                    ErrorCode.NOT_FOUND,
-                    f"the machine spawned with idempotency key {options.idempotency_key!r} is gone",
+                    ErrorCode.NOT_FOUND, f"the machine spawned with this idempotency key ({name}) is gone"
                 )
             return existing
+        landed = self._landed(name)
+        if landed is not None:
+            return landed
+        if row["created"] == CREATING and not self._expired(row):
+            return self._from_row(row, None)  # another call's `orb create` is still running
+        # The earlier create's outcome was unknown and nothing appeared: try again under the same name,
+        # which OrbStack keeps unique, so the two attempts cannot make two machines.
+        with self.meta.write() as conn:
+            conn.execute(
+                "UPDATE machines SET created = ?, created_at = ? WHERE name = ? AND created != ?",
+                (CREATING, self._clock(), name, CREATED),
+            )
+        return None
+
+    def _attempt(self, name: str, options: SpawnOptions, *, fresh: bool) -> OrbStackInstance:
         try:
             self._create(name, options)
-        except BaseException:
+        except Exception as exc:
+            if not _outcome_unknown(exc):
+                with self.meta.write() as conn:
+                    if fresh:  # nothing was made: release the key
+                        conn.execute("DELETE FROM machines WHERE name = ?", (name,))
+                    else:  # an earlier attempt's machine may still appear
+                        conn.execute("UPDATE machines SET created = ? WHERE name = ?", (UNKNOWN, name))
+                raise
+            # Killed by the timeout or crashed: OrbStack may have made the machine anyway.
+            landed = self._landed(name)
+            if landed is not None:
+                return landed
             with self.meta.write() as conn:
-                conn.execute("DELETE FROM machines WHERE name = ?", (name,))
+                conn.execute("UPDATE machines SET created = ? WHERE name = ?", (UNKNOWN, name))
+            if isinstance(exc, OrbctlFailure) and ALREADY_EXISTS in exc.stderr.lower():
+                raise error(
+                    ErrorCode.UNAVAILABLE,
+                    f"machine {name} is being created but OrbStack does not show it yet",
+                ) from exc
             raise
         with self.meta.write() as conn:
-            conn.execute("UPDATE machines SET created = 1 WHERE name = ?", (name,))
-        found = self.get_instance(name)
+            conn.execute("UPDATE machines SET created = ? WHERE name = ?", (CREATED, name))
+            row = conn.execute("SELECT * FROM machines WHERE name = ?", (name,)).fetchone()
+        found = None if row is None else self._current(row)
         if found is None:
             raise error(ErrorCode.UNAVAILABLE, f"machine {name} was created but OrbStack does not list it")
         return found
+
+    def _landed(self, name: str) -> OrbStackInstance | None:
+        """The reserved machine if OrbStack has it now, recorded as created; None if not (or unsure)."""
+        try:
+            info = self._info(name)
+        except Exception:  # only a check: when it cannot be made, the reservation simply stays
+            return None
+        if info is None:
+            return None
+        with self.meta.write() as conn:
+            conn.execute("UPDATE machines SET created = ? WHERE name = ?", (CREATED, name))
+            row = conn.execute("SELECT * FROM machines WHERE name = ?", (name,)).fetchone()
+        return None if row is None else self._from_row(row, _record(info), info)
+
+    def _expired(self, row: sqlite3.Row) -> bool:
+        # Any `orb create` still running was started less than one timeout ago.
+        return bool(self._clock() - row["created_at"] >= self.cli.timeout_s)
 
     def _create(self, name: str, options: SpawnOptions) -> None:
         args = ["create"]
@@ -161,10 +229,9 @@ class OrbctlBackend:
                 Path(user_data).unlink(missing_ok=True)
 
     def terminate(self, provider_id: str) -> None:
-        with self.meta.read() as conn:
-            row = conn.execute("SELECT * FROM machines WHERE name = ?", (provider_id,)).fetchone()
-        if row is None or row["terminated_at"] is not None:
-            return  # never ours, or already gone: nothing to delete
+        row = self._row(provider_id)
+        if row is None or not _managed(row) or row["terminated_at"] is not None:
+            return  # never ours, not managed, or already gone: nothing to delete
         try:
             self.cli.run("delete", "-f", provider_id)
         except OrbctlFailure as exc:
@@ -182,19 +249,29 @@ class OrbctlBackend:
         return [i for i in found if i is not None and i.managed and wanted.matches(i)]
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
+        row = self._row(provider_id)
+        return None if row is None or not _managed(row) else self._current(row)
+
+    def _current(self, row: sqlite3.Row) -> OrbStackInstance | None:
+        info = None if row["terminated_at"] is not None else self._info(row["name"])
+        return self._from_row(row, _record(info), info)
+
+    def _row(self, name: str) -> sqlite3.Row | None:
         with self.meta.read() as conn:
-            row = conn.execute("SELECT * FROM machines WHERE name = ?", (provider_id,)).fetchone()
-        if row is None:
+            row: sqlite3.Row | None = conn.execute(
+                "SELECT * FROM machines WHERE name = ?", (name,)
+            ).fetchone()
+        return row
+
+    def _info(self, name: str) -> dict[str, Any] | None:
+        """`orb info NAME` as JSON; None when OrbStack has no such machine."""
+        try:
+            info = self.cli.json("info", name, "--format", "json")
+        except OrbctlFailure as exc:
+            if map_error(exc).code is not ErrorCode.NOT_FOUND:
+                raise
             return None
-        info: dict[str, Any] | None = None
-        if row["terminated_at"] is None:
-            try:
-                info = self.cli.json("info", provider_id, "--format", "json")
-            except OrbctlFailure as exc:
-                if map_error(exc).code is not ErrorCode.NOT_FOUND:
-                    raise
-        record = info.get("record") if isinstance(info, dict) else None
-        return self._from_row(row, record if isinstance(record, dict) else None, info)
+        return info if isinstance(info, dict) else None
 
     def health(self) -> str:
         machines = self._records(self.cli.json("list", "--format", "json"))
@@ -223,7 +300,7 @@ class OrbctlBackend:
             status = STATES.get(str(record.get("state", "")).lower(), InstanceStatus.UNKNOWN)
         elif row["terminated_at"] is not None:
             status = InstanceStatus.TERMINATED
-        elif not row["created"] and self._clock() - row["created_at"] < self.cli.timeout_s:
+        elif row["created"] != CREATED and not self._expired(row):
             status = InstanceStatus.PENDING
         else:
             return None  # recorded as ours but gone from OrbStack: it vanished outside our control
@@ -244,6 +321,27 @@ class OrbctlBackend:
             gpus=0 if size is None else size.gpus,
             backend="orbctl",
         )
+
+
+def _managed(row: sqlite3.Row) -> bool:
+    """Machines without provider-core's management tag do not exist for provider-core."""
+    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
+
+
+def _outcome_unknown(exc: Exception) -> bool:
+    """Whether `orb create` may have made the machine although it failed."""
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return True
+    if not isinstance(exc, OrbctlFailure):
+        return False  # orb never ran (not installed, user-data file not written)
+    if ALREADY_EXISTS in exc.stderr.lower():
+        return True  # the name is reserved for us: an earlier or concurrent create of it got there
+    return map_error(exc).code in {ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL}
+
+
+def _record(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    record = (info or {}).get("record")
+    return record if isinstance(record, dict) else None
 
 
 def _image(record: dict[str, Any] | None) -> str | None:

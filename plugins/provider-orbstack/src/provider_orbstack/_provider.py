@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -63,23 +64,57 @@ def _setting(given: Mapping[str, Any], name: str, default: Any, convert: Callabl
         value = default
     try:
         return convert(value)
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # any converter failure is the caller's bad value, never a crash
         raise error(ErrorCode.INVALID_SPEC, f"setting {name}={value!r} is not valid: {exc}") from None
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _count(value: Any) -> int:
+    """A whole number >= 0, from an int or its decimal text; 1.5, True and inf are refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    number = float(value)
+    if not number.is_integer() or number < 0:
+        raise ValueError("expected a whole number >= 0")
+    return int(number)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number of seconds, got {type(value).__name__}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("expected a finite number of seconds >= 0")
+    return seconds
+
+
+def _timeout(value: Any) -> float:
+    seconds = _seconds(value)
+    if seconds == 0:
+        raise ValueError("a timeout of 0 s would abandon every command")
+    return seconds
+
+
 def _capacity(value: Any) -> dict[tuple[str, str], int]:
-    raw = json.loads(value) if isinstance(value, str) else dict(value)
+    raw = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(raw, Mapping):
+        raise TypeError(f'expected a JSON object {{"type@region": n}}, got {type(raw).__name__}')
     parsed = {}
     for key, count in raw.items():
         instance_type, _, region = str(key).partition("@")
-        if not region:
+        if not instance_type or not region:
             raise ValueError(f"capacity key {key!r} must be 'type@region'")
-        parsed[(instance_type, region)] = int(count)
+        parsed[(instance_type, region)] = _count(count)
     return parsed
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
@@ -87,27 +122,27 @@ class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
     capabilities: ClassVar[Capabilities] = CAPABILITIES
 
     def __init__(self, *, clock: Callable[[], float] = time.time, **settings: Any) -> None:
-        backend = _setting(settings, "backend", "auto", str)
-        orb = _setting(settings, "orb_path", None, _optional_str) or find_orb()
+        backend = _setting(settings, "backend", "auto", _text)
+        orb = _setting(settings, "orb_path", None, _optional_text) or find_orb()
         if backend == "auto":
             backend = "orbctl" if orb else "sim"
         state_dir = default_state_dir()
         self.backend: SimBackend | OrbctlBackend
         if backend == "sim":
             config = SimConfig(
-                boot_delay=_setting(settings, "boot_delay", 2.0, float),
-                terminate_delay=_setting(settings, "terminate_delay", 1.0, float),
-                snapshot_delay=_setting(settings, "snapshot_delay", 2.0, float),
-                max_instances=_setting(settings, "max_instances", SimConfig().max_instances, int),
-                max_vcpus=_setting(settings, "max_vcpus", SimConfig().max_vcpus, int),
+                boot_delay=_setting(settings, "boot_delay", 2.0, _seconds),
+                terminate_delay=_setting(settings, "terminate_delay", 1.0, _seconds),
+                snapshot_delay=_setting(settings, "snapshot_delay", 2.0, _seconds),
+                max_instances=_setting(settings, "max_instances", SimConfig().max_instances, _count),
+                max_vcpus=_setting(settings, "max_vcpus", SimConfig().max_vcpus, _count),
                 capacity=_setting(settings, "capacity", {}, _capacity),
             )
-            path = _setting(settings, "state_path", state_dir / "orbstack-sim.db", str)
+            path = _setting(settings, "state_path", state_dir / "orbstack-sim.db", _text)
             self.backend = SimBackend(path, config, clock)
         elif backend == "orbctl":
-            cli = OrbCli(orb, _setting(settings, "orb_timeout", 600.0, float))
-            meta = _setting(settings, "metadata_path", state_dir / "orbstack-metadata.db", str)
-            self.backend = OrbctlBackend(cli, meta, _setting(settings, "arch", None, _optional_str), clock)
+            cli = OrbCli(orb, _setting(settings, "orb_timeout", 600.0, _timeout))
+            meta = _setting(settings, "metadata_path", state_dir / "orbstack-metadata.db", _text)
+            self.backend = OrbctlBackend(cli, meta, _setting(settings, "arch", None, _optional_text), clock)
         else:
             raise error(ErrorCode.INVALID_SPEC, f"backend must be sim, orbctl or auto, not {backend!r}")
 

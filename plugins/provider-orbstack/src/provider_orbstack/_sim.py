@@ -18,6 +18,7 @@ import attrs
 from attrs import field, frozen
 
 from provider_core import (
+    MANAGED_TAG,
     ErrorCode,
     InstanceStatus,
     ListFilter,
@@ -51,6 +52,11 @@ SCHEMA = (
 )
 LIVE = "terminate_at IS NULL"
 SNAPSHOT_SIZE_GB = 8
+
+
+def _managed(row: sqlite3.Row) -> bool:
+    """Machines without provider-core's management tag do not exist for provider-core."""
+    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
 
 
 def _capacity(value: Mapping[tuple[str, str], int] | None) -> dict[tuple[str, str], int]:
@@ -158,8 +164,14 @@ class SimBackend:
     def terminate(self, provider_id: str) -> None:
         now = self._clock()
         with self.db.write() as conn:
+            row = conn.execute(
+                f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
+                (provider_id,),
+            ).fetchone()
+            if row is None or not _managed(row):
+                return  # unknown, already going, or not ours: never touch a machine we do not manage
             conn.execute(
-                f"UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ? AND {LIVE}",  # noqa: S608
+                "UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ?",
                 (now, now + self.config.terminate_delay, provider_id),
             )
 
@@ -174,7 +186,7 @@ class SimBackend:
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM machines WHERE id = ?", (provider_id,)).fetchone()
-        return None if row is None else self._instance(row, self._clock())
+        return None if row is None or not _managed(row) else self._instance(row, self._clock())
 
     def stored_bootstrap(self, provider_id: str) -> tuple[str, str, str] | None:
         """(format, content, checksum) kept with a machine, for inspection in tests and debugging."""
@@ -205,10 +217,10 @@ class SimBackend:
         snapshot_id = "snap-" + secrets.token_hex(6)
         with self.db.write() as conn:
             machine = conn.execute(
-                f"SELECT id FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
+                f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
                 (provider_id,),
             ).fetchone()
-            if machine is None:
+            if machine is None or not _managed(machine):
                 raise error(ErrorCode.NOT_FOUND, f"no live machine {provider_id}")
             conn.execute(
                 "INSERT INTO snapshots (id, machine_id, name, size_gb, created_at, ready_at)"

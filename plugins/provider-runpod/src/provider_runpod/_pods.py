@@ -166,26 +166,36 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def instance_from_pod(pod: Mapping[str, Any]) -> RunPodInstance:
-    """A REST v2 Pod as a RunPodInstance; fields the spec marks nullable stay None when absent."""
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def instance_from_pod(pod: Any) -> RunPodInstance:
+    """A REST v2 Pod as a RunPodInstance; fields the spec marks nullable stay None when absent.
+
+    Raises ValueError when the body is not a pod at all (not an object, or without a string id).
+    """
+    if not isinstance(pod, Mapping) or not isinstance(pod.get("id"), str):
+        raise ValueError("a pod is a JSON object with a string id")
     env = _mapping(pod.get("env"))
     gpu = _mapping(pod.get("gpu"))
     network = _mapping(pod.get("mounts")).get("network")
-    cost = pod.get("cost")
+    first_volume = _mapping(network[0]) if isinstance(network, list) and network else {}
+    cost, count = pod.get("cost"), gpu.get("count")
     return RunPodInstance(
-        id=str(pod["id"]),
+        id=pod["id"],
         status=STATUS_MAP.get(str(pod.get("status")), InstanceStatus.UNKNOWN),
         provider=PROVIDER,
-        name=pod.get("name"),
-        instance_type=gpu.get("id"),
-        region=pod.get("dataCenterId"),
+        name=_text(pod.get("name")),
+        instance_type=_text(gpu.get("id")),
+        region=_text(pod.get("dataCenterId")),
         public_ip=_public_ip(pod),
-        private_ip=_mapping(pod.get("globalNetworking")).get("ip"),
+        private_ip=_text(_mapping(pod.get("globalNetworking")).get("ip")),
         created_at=_parse_time(pod.get("createdAt")),
         tags=tags_of(env),
         spot=env.get(SPOT_ENV) == "true",
-        gpu_count=gpu.get("count"),
-        cost_per_hour=float(cost) if isinstance(cost, int | float) else None,
-        image=pod.get("image"),
-        network_volume_id=network[0].get("volumeId") if isinstance(network, list) and network else None,
+        gpu_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        cost_per_hour=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
+        image=_text(pod.get("image")),
+        network_volume_id=_text(first_volume.get("volumeId")),
     )

@@ -6,10 +6,11 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+
+from attrs import evolve
 
 from provider_core import (
     IDEMPOTENCY_TAG,
@@ -25,8 +26,9 @@ from provider_core import (
     SpotPrice,
     SpotRequest,
     SpotRequestStatus,
+    TagAndList,
 )
-from provider_runpod._client import RunPodClient, pod_path
+from provider_runpod._client import RunPodClient, checked_timeout, checked_url, pod_path
 from provider_runpod._errors import PROVIDER
 from provider_runpod._pods import create_body, instance_from_pod, spot_input
 from provider_runpod._ratelimit import RateLimiter
@@ -46,9 +48,12 @@ mutation RentSpotPod($input: PodRentInterruptableInput!) {
 """
 SPOT_POD_QUERY = """
 query SpotPod($podId: String!) {
-  pod(input: {podId: $podId}) { id podType desiredStatus }
+  pod(input: {podId: $podId}) { id podType desiredStatus lastStatusChange }
 }
 """
+# RunPod records why a pod stopped only as free text in GraphQL's lastStatusChange: "Exited by user:
+# <date>", "Terminated by user: <date>", and for a spot pod that lost its machine, "Outbid: <date>".
+OUTBID = "outbid"
 TERMINATE_MUTATION = """
 mutation TerminatePod($podId: String!) {
   podTerminate(input: {podId: $podId})
@@ -77,20 +82,23 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         api_key: str | None = None,
         base_url: str | None = None,
         graphql_url: str | None = None,
-        timeout: float = 30.0,
+        timeout: float | str = 30.0,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api_key = api_key or os.environ.get("RUNPOD_API_KEY") or None
-        self.base_url = base_url or os.environ.get("RUNPOD_API_URL") or DEFAULT_BASE_URL
-        self.graphql_url = graphql_url or os.environ.get("RUNPOD_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
-        self.timeout = float(timeout)
+        self.base_url = checked_url(
+            "base_url", base_url or os.environ.get("RUNPOD_API_URL") or DEFAULT_BASE_URL
+        )
+        self.graphql_url = checked_url(
+            "graphql_url", graphql_url or os.environ.get("RUNPOD_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
+        )
+        self.timeout = checked_timeout(timeout)
         self.limiter = RateLimiter(clock=clock, sleep=sleep)
         self._client: RunPodClient | None = None
         self._lock = threading.Lock()
-        # Striped locks serialize spawns that share an idempotency key without growing per key.
-        self._key_locks = tuple(threading.Lock() for _ in range(32))
+        self._spawn_once = TagAndList(self._find_by_key, self._find_after_unknown_outcome)
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "missing"
@@ -127,11 +135,16 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         if options.spot:
             return self._spawn_spot(options, options.max_price_per_hour)
         body = create_body(options)
-        return self._idempotent(
-            options, lambda: _pod(self.client.rest("POST", "/pods", json=body, what="createPod"))
+        return self._spawn_once(
+            options.idempotency_key,
+            lambda: _pod(self.client.rest("POST", "/pods", json=body, what="createPod")),
         )
 
     def terminate(self, provider_id: str) -> None:
+        # A pod without the management tag is unknown to provider-core, and never ours to destroy.
+        pod = self._read_managed(provider_id)
+        if pod is None or pod.status is InstanceStatus.TERMINATED:
+            return
         try:
             self.client.rest("DELETE", pod_path(provider_id), what=f"deletePod {provider_id}")
         except ProviderError as exc:
@@ -140,15 +153,11 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[RunPodInstance]:
         wanted = filter or ListFilter()
-        return [pod for pod in self._managed_pods() if wanted.matches(pod)]
+        return [self._with_stop_reason(pod) for pod in self._managed_pods() if wanted.matches(pod)]
 
     def get_instance(self, provider_id: str) -> RunPodInstance | None:
-        try:
-            return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))
-        except ProviderError as exc:
-            if exc.code is ErrorCode.NOT_FOUND:
-                return None
-            raise
+        pod = self._read_managed(provider_id)
+        return None if pod is None else self._with_stop_reason(pod)
 
     # -- spot (GraphQL) ----------------------------------------------------------------------------
 
@@ -166,6 +175,8 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         )
 
     def cancel_spot_request(self, request_id: str) -> None:
+        if self._read_managed(request_id) is None:
+            return  # not a pod provider-core manages: unknown, and not ours to terminate
         data = self.client.graphql(SPOT_POD_QUERY, {"podId": request_id}, what=f"pod {request_id}")
         pod = data.get("pod")
         if not isinstance(pod, Mapping):
@@ -225,7 +236,7 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
                 raise ProviderError(
                     ErrorCode.UNAVAILABLE, "podRentInterruptable answered without a pod", provider=PROVIDER
                 )
-            found = self.get_instance(rented["id"])
+            found = self._read(rented["id"])
             if found is not None:
                 return found
             # Rented but not readable over REST yet: report what is known rather than orphan it.
@@ -241,39 +252,43 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
                 gpu_count=gpus,
             )
 
-        return self._idempotent(options, rent)
-
-    def _idempotent(self, options: SpawnOptions, create: Callable[[], RunPodInstance]) -> RunPodInstance:
-        """Tag-and-list: look the key up before creating, and again after an unknown outcome."""
-        key = options.idempotency_key
-        if key is None:
-            return create()
-        with self._key_lock(key):
-            existing = self._find_by_key(key)
-            if existing is not None:
-                return existing
-            try:
-                return create()
-            except ProviderError as exc:
-                if exc.code is not ErrorCode.UNAVAILABLE:
-                    raise
-                # A timeout or 5xx may still have created the pod.
-                try:
-                    found = self._find_by_key(key)
-                except ProviderError:
-                    # The create's outcome is the error that matters; keep its own cause.
-                    raise exc from exc.__cause__
-                if found is None:
-                    raise
-                return found
-
-    @contextmanager
-    def _key_lock(self, key: str) -> Iterator[None]:
-        with self._key_locks[hash(key) % len(self._key_locks)]:
-            yield
+        return self._spawn_once(options.idempotency_key, rent)
 
     def _find_by_key(self, key: str) -> RunPodInstance | None:
         return next((p for p in self._managed_pods() if p.tags.get(IDEMPOTENCY_TAG) == key), None)
+
+    def _find_after_unknown_outcome(self, key: str) -> RunPodInstance | None:
+        try:
+            return self._find_by_key(key)
+        except ProviderError:
+            # The create's own error is the one worth raising; a failed second look adds nothing.
+            return None
+
+    def _read(self, provider_id: str) -> RunPodInstance | None:
+        try:
+            return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))
+        except ProviderError as exc:
+            if exc.code is ErrorCode.NOT_FOUND:
+                return None
+            raise
+
+    def _read_managed(self, provider_id: str) -> RunPodInstance | None:
+        pod = self._read(provider_id)
+        return pod if pod is not None and pod.managed else None
+
+    def _with_stop_reason(self, pod: RunPodInstance) -> RunPodInstance:
+        """A stopped spot pod with RunPod's reason; `spot_interrupted` when RunPod took it back.
+
+        REST v2 carries no reason, and a user's stop looks the same there, so only GraphQL can tell.
+        """
+        if not pod.spot or pod.status not in (InstanceStatus.STOPPED, InstanceStatus.TERMINATED):
+            return pod
+        data = self.client.graphql(SPOT_POD_QUERY, {"podId": pod.id}, what=f"pod {pod.id}")
+        found = data.get("pod")
+        change = found.get("lastStatusChange") if isinstance(found, Mapping) else None
+        if not isinstance(change, str):
+            return pod
+        return evolve(pod, status_reason=change, spot_interrupted=OUTBID in change.lower())
 
     def _managed_pods(self) -> list[RunPodInstance]:
         body = self.client.rest("GET", "/pods", what="listPods")
@@ -286,7 +301,7 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
 def _pod(body: Any) -> RunPodInstance:
     try:
         return instance_from_pod(body)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (TypeError, ValueError) as exc:
         raise ProviderError(
             ErrorCode.UNAVAILABLE,
             f"RunPod answered a malformed pod ({type(exc).__name__})",

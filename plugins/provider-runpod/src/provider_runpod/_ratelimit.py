@@ -1,9 +1,10 @@
 """Client-side rate limiting that learns its limits from the server's RateLimit headers.
 
 RunPod v2 sends `RateLimit-Policy: "minute";q=60;w=60, ...` (quota per window), `RateLimit:
-"minute";r=0;t=12, ...` (remaining and seconds to reset) and, on 429, `Retry-After` in seconds.
-The limiter keeps a sliding log per learned window and holds requests back so the quota is not
-exceeded; a remaining count of zero or a Retry-After pauses every request until the reset.
+"minute";r=0;t=12, ...` (remaining and seconds to reset) and, on 429, `Retry-After` (seconds, or
+an HTTP date, which the core's parser also reads). The limiter keeps a sliding log per learned
+window and holds requests back so the quota is not exceeded; a remaining count of zero or a
+Retry-After pauses every request until the reset.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from provider_core import ErrorCode, ProviderError
+from provider_core import ErrorCode, ProviderError, parse_retry_after
 from provider_runpod._errors import PROVIDER
 
 _PARAM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -38,17 +39,6 @@ def parse_structured_list(value: str) -> dict[str, dict[str, float]]:
                 parsed[match.group(1)] = float(match.group(2))
         members[name] = parsed
     return members
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After is integer seconds on this API; HTTP dates and junk are ignored."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return max(seconds, 0.0)
 
 
 class RateLimiter:

@@ -129,6 +129,13 @@ class Ec2Control:
             match["InstanceType"] = instance_type
         self.inject("RunInstances", "InsufficientInstanceCapacity", times=None, match=match, dry_run=False)
 
+    def fleet_capacity(self, market: str, instances: int) -> None:
+        """An instant CreateFleet in market ("spot" or "on-demand") launches at most `instances` and reports
+        the shortfall as InsufficientInstanceCapacity in the response's errorSet, as EC2 does."""
+        if market not in ("spot", "on-demand") or instances < 1:
+            raise ValueError(f"fleet_capacity needs market spot/on-demand and instances >= 1, got {market!r}")
+        self._post("/_provider_aws/fleet-capacity", {"market": market, "instances": instances})
+
     def interrupt(self, instance_id: str, region: str = REGION) -> None:
         """Reclaim a spot instance the way EC2 does (terminated, Server.SpotInstanceTermination)."""
         self._post("/_provider_aws/interrupt", {"region": region, "instance_id": instance_id})
@@ -146,7 +153,7 @@ class Ec2Control:
         return found
 
     def clear(self) -> None:
-        """Forget faults, ClientTokens, spot prices and recorded calls (moto's state stays)."""
+        """Forget faults, ClientTokens, spot prices, fleet capacities and recorded calls, not moto's state."""
         self._post("/_provider_aws/clear")
 
     def reset(self) -> None:

@@ -1,5 +1,6 @@
 """A WSGI layer in front of moto adding what moto lacks: ClientToken idempotency as EC2 has it, injected
-EC2 error responses (per action, per AZ, per parameter), spot interruptions and configurable spot prices."""
+EC2 error responses (per action, per AZ, per parameter), spot interruptions, configurable spot prices and
+instant fleets that fill only part of their target."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
 from attrs import define, field
@@ -69,6 +70,7 @@ class Ec2Middleware:
         self._faults: list[Fault] = []
         self._tokens: dict[tuple[str | None, str], tuple[tuple[tuple[str, str], ...], bytes]] = {}
         self._prices: dict[tuple[str, str], list[tuple[str, float]]] = {}
+        self._fleet_capacity: dict[str, int] = {}  # market -> most instances one CreateFleet launches
         self.calls: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -91,7 +93,26 @@ class Ec2Middleware:
             return self._spot_prices(region, params, start_response)
         if action == "RunInstances" and params.get("ClientToken") and params.get("DryRun") != "true":
             return self._idempotent(environ, start_response, region, params)
+        if action == "CreateFleet":
+            return self._fleet(environ, start_response, params)
         return self._app(environ, start_response)
+
+    def _capture(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        """Run moto and hold its whole response, so it can be stored or rewritten before it is sent."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self._app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        return str(captured["status"]), list(captured["headers"]), body
 
     def _take_fault(self, action: str, region: str | None, params: Mapping[str, str]) -> Fault | None:
         with self._lock:
@@ -123,23 +144,41 @@ class Ec2Middleware:
                     return [error_body("IdempotentParameterMismatch", "token reused with other parameters")]
                 start_response("200 OK", _XML)
                 return [seen[1]]
-            captured: dict[str, Any] = {}
-
-            def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                captured["status"], captured["headers"] = status, headers
-                return lambda data: None
-
-            chunks = self._app(environ, capture)
-            try:
-                body = b"".join(chunks)
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-            if str(captured["status"]).startswith("200"):
+            status, headers, body = self._capture(environ)
+            if status.startswith("200"):
                 self._tokens[key] = (fingerprint, body)
-        start_response(captured["status"], captured["headers"])
+        start_response(status, headers)
         return [body]
+
+    def _fleet(
+        self, environ: dict[str, Any], start_response: StartResponse, params: dict[str, str]
+    ) -> Iterable[bytes]:
+        """EC2 semantics for a pool short of capacity: launch what fits, report the rest in errorSet."""
+        spec = "TargetCapacitySpecification."
+        market = params.get(spec + "DefaultTargetCapacityType", "")
+        with self._lock:
+            limit = self._fleet_capacity.get(market)
+        asked = int(params.get(spec + "TotalTargetCapacity") or 0)
+        if limit is None or asked <= limit:
+            return self._app(environ, start_response)
+        part = "SpotTargetCapacity" if market == "spot" else "OnDemandTargetCapacity"
+        capped = {**params, spec + "TotalTargetCapacity": str(limit), spec + part: str(limit)}
+        body = urlencode(capped).encode()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        status, headers, answer = self._capture(environ)
+        if status.startswith("200"):
+            error = (
+                f"<errorSet><item><lifecycle>{escape(market)}</lifecycle>"
+                "<errorCode>InsufficientInstanceCapacity</errorCode>"
+                f"<errorMessage>only {limit} of {asked} {escape(market)} instances available</errorMessage>"
+                "</item></errorSet>"
+            )
+            closing = answer.rindex(b"</")
+            answer = answer[:closing] + error.encode() + answer[closing:]
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(answer))))
+        start_response(status, headers)
+        return [answer]
 
     def _spot_prices(
         self, region: str | None, params: Mapping[str, str], start_response: StartResponse
@@ -178,10 +217,13 @@ class Ec2Middleware:
                 self._faults.clear()
                 self._tokens.clear()
                 self._prices.clear()
+                self._fleet_capacity.clear()
                 self.calls.clear()
             elif command == "spot-prices":
                 key = (str(data["region"]), str(data["instance_type"]))
                 self._prices[key] = [(str(z), float(p)) for z, p in data["prices"].items()]
+            elif command == "fleet-capacity":
+                self._fleet_capacity[str(data["market"])] = int(data["instances"])
             elif command == "calls":
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [json.dumps(self.calls).encode()]

@@ -135,6 +135,42 @@ class SpotFleetContract:
         assert any("spot" in error for error in result.errors)
         _assert_no_fleet_templates(handle)
 
+    def test_a_partly_filled_spot_fleet_is_completed_on_demand(
+        self, handle: ProviderHandle, spawn: Any, track: Track
+    ) -> None:
+        control = _control(handle)
+        control.fleet_capacity("spot", 1)
+        try:
+            result: FleetResult = handle.workflows["spot_fleet"](
+                spawn.options("partial"), instance_types=self.TYPES, count=2
+            )
+        finally:
+            control.clear()
+        for instance in result.instances:
+            track(instance)
+        assert (result.spot_count, result.on_demand_count) == (1, 1)
+        assert sorted(i.spot for i in result.instances) == [False, True]
+        assert len(result.errors) == 1
+        assert result.errors[0].startswith("spot: InsufficientInstanceCapacity")
+
+    def test_a_failure_after_a_partial_spot_fill_leaves_nothing_running(
+        self, handle: ProviderHandle, spawn: Any
+    ) -> None:
+        control = _control(handle)
+        control.fleet_capacity("spot", 1)
+        on_demand = {"TargetCapacitySpecification.DefaultTargetCapacityType": "on-demand"}
+        control.inject("CreateFleet", "RequestLimitExceeded", times=None, match=on_demand)
+        try:
+            with pytest.raises(ProviderError) as caught:
+                handle.workflows["spot_fleet"](spawn.options("leak"), instance_types=self.TYPES, count=2)
+            calls = control.calls()
+        finally:
+            control.clear()
+        assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
+        assert "TerminateInstances" in calls
+        assert _alive(handle, spawn.prefix) == []
+        _assert_no_fleet_templates(handle)
+
     def test_without_fallback_no_spot_capacity_is_a_capacity_error(
         self, handle: ProviderHandle, spawn: Any
     ) -> None:

@@ -86,28 +86,48 @@ def spot_fleet(
         }
     ]
     errors: list[str] = []
+    spot_ids: list[str] = []
+    demand_ids: list[str] = []
     try:
         spot_ids = _fleet(provider, region, configs, "spot", count, options.idempotency_key, errors)
-        demand_ids: list[str] = []
         if len(spot_ids) < count and on_demand_fallback:
             remaining = count - len(spot_ids)
             demand_ids = _fleet(
                 provider, region, configs, "on-demand", remaining, options.idempotency_key, errors
             )
+        ids = spot_ids + demand_ids
+        if not ids:
+            raise ProviderError(
+                ErrorCode.CAPACITY_ERROR,
+                "fleet launched nothing: " + "; ".join(errors),
+                provider=provider.name,
+            )
+        launched = {i.id: i for i in provider.describe(region, [{"Name": "instance-id", "Values": ids}])}
+    except BaseException:
+        # The caller gets no ids when this raises, so nothing this call launched may stay running.
+        _release(provider, region, spot_ids + demand_ids)
+        raise
     finally:
         # An instant fleet has launched (or not) by the time it returns; the template has no further use.
         try:
             provider.access.call(region, lambda c: c.delete_launch_template(LaunchTemplateId=template_id))
         except ProviderError as exc:
             log.warning("spot_fleet: launch template %s was not deleted: %s", template_id, exc)
-    ids = spot_ids + demand_ids
-    if not ids:
-        raise ProviderError(
-            ErrorCode.CAPACITY_ERROR, "fleet launched nothing: " + "; ".join(errors), provider=provider.name
-        )
-    launched = {i.id: i for i in provider.describe(region, [{"Name": "instance-id", "Values": ids}])}
     instances = tuple(generic(launched[i]) for i in ids if i in launched)
     return FleetResult(instances, len(spot_ids), len(demand_ids), tuple(errors))
+
+
+def _release(provider: AWSProvider, region: str, ids: list[str]) -> None:
+    """Terminate what a failed fleet call launched; if even that fails, say which ids to sweep."""
+    if not ids:
+        return
+    try:
+        provider.access.call(region, lambda c: c.terminate_instances(InstanceIds=ids))
+    except ProviderError as exc:
+        # They carry the management tags, so provider_core.sweep finds them later.
+        log.error("spot_fleet: failed, and launched instances %s were not terminated: %s", ids, exc)
+    else:
+        log.warning("spot_fleet: failed; terminated the instances it had launched: %s", ids)
 
 
 def _fleet(

@@ -68,8 +68,14 @@ class Fault:
         return self.method in (ANY_METHOD, method)
 
 
+def _mapping(value: object, where: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be an object, got {type(value).__name__}")
+    return value
+
+
 def _status_counts(value: Mapping[str, int]) -> dict[InstanceStatus, int]:
-    counts = {InstanceStatus(k): int(v) for k, v in value.items()}
+    counts = {InstanceStatus(k): int(v) for k, v in _mapping(value, "drift.status").items()}
     bad = sorted(s.value for s in counts if s not in DRIFT_STATUSES)
     if bad:
         raise ValueError(f"status drift to {', '.join(bad)} is not supported")
@@ -88,12 +94,23 @@ class Drift:
 
 def _sizes(value: Mapping[str, Mapping[str, int]]) -> dict[str, tuple[int, int]]:
     known = {name: (size.vcpus, size.gpus) for name, size in cat.SIZES.items()}
-    known.update({name: (int(s.get("vcpus", 1)), int(s.get("gpus", 0))) for name, s in value.items()})
+    for name, size in _mapping(value, "constraints.sizes").items():
+        spec = _mapping(size, f"constraints.sizes.{name}")
+        known[name] = (int(spec.get("vcpus", 1)), int(spec.get("gpus", 0)))
     return known
 
 
 def _regions(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    # A bare string is iterable too: "local" would silently become the regions l, o, c, a.
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        kind = type(value).__name__
+        raise ValueError(
+            f"constraints.exhausted_regions must be a list of region names, not {kind} {value!r}"
+        )
+    regions = list(value)
+    if not all(isinstance(r, str) and r for r in regions):
+        raise ValueError(f"constraints.exhausted_regions must hold region names, got {regions!r}")
+    return frozenset(regions)
 
 
 @frozen

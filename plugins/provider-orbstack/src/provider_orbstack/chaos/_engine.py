@@ -199,6 +199,7 @@ class ChaosState:
                     instance,
                     status=InstanceStatus.TERMINATED,
                     status_reason="chaos: spot instance reclaimed by the provider",
+                    spot_interrupted=True,
                 )
             elif kind is not None and kind.startswith("status:"):
                 instance = attrs.evolve(

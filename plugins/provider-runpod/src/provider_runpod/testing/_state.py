@@ -42,10 +42,18 @@ ACTIONS = {
     "TERMINATED": [],
 }
 Result = tuple[int, Any]
+# How lastStatusChange names what a user did.
+_VERBS = {"EXITED": "Exited", "TERMINATED": "Terminated", "PROVISIONING": "Resumed"}
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status_change(what: str) -> str:
+    """GraphQL's lastStatusChange as RunPod writes it: "<what>: <JavaScript Date string>"."""
+    when = datetime.now(UTC).strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+    return f"{what}: {when}"
 
 
 class Account:
@@ -214,12 +222,13 @@ class Account:
     # -- knobs -------------------------------------------------------------------------------------
 
     def interrupt(self, pod_id: str) -> None:
-        """Reclaim a spot pod the way RunPod does when outbid: it stops (EXITED), its GPUs freed."""
+        """Reclaim a spot pod the way RunPod does when outbid: it stops (EXITED), its GPUs freed, and
+        lastStatusChange says "Outbid: <date>"."""
         with self.lock:
             pod = self.pods[pod_id]
             if not pod["_spot"]:
                 raise ValueError(f"{pod_id} is not a spot pod")
-            self._set_status(pod, "EXITED", reason="Exited: spot pod interrupted (emulated)")
+            self._set_status(pod, "EXITED", reason=_status_change("Outbid"))
 
     # -- internals ---------------------------------------------------------------------------------
 
@@ -266,7 +275,7 @@ class Account:
             "_spot": spot,
             "_bid": bid,
             "_reads": 0,
-            "_reason": "Created",
+            "_reason": _status_change("Rented by User"),
         }
         self.pods[pod["id"]] = pod
         return pod
@@ -279,7 +288,7 @@ class Account:
         elif wants and not holds:
             self.capacity[pod["gpu"]["id"]] -= pod["gpu"]["count"]
         pod["status"], pod["_reads"] = status, 0
-        pod["_reason"] = reason or f"{status.capitalize()} by user"
+        pod["_reason"] = reason or _status_change(f"{_VERBS.get(status, status.capitalize())} by user")
         if status == "RUNNING":
             pod["startedAt"] = _now()
 
@@ -288,7 +297,7 @@ class Account:
         if pod["status"] in ("PROVISIONING", "STARTING"):
             pod["_reads"] += 1
             if pod["_reads"] > self.boot_reads:
-                self._set_status(pod, "RUNNING", reason="Running")
+                self._set_status(pod, "RUNNING", reason=pod["_reason"])
             else:
                 pod["status"] = "STARTING"
         return self._view(pod)
