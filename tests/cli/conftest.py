@@ -92,3 +92,9 @@ def base_env(fake_site: Path, state: Path) -> dict[str, str]:
 @pytest.fixture
 def cli(fake_site: Path, tmp_path: Path) -> Cli:
     return Cli(base_env(fake_site, tmp_path / "state.json"))
+
+
+def with_distribution(cli: Cli, root: Path, name: str, providers: Mapping[str, str], version: str) -> Cli:
+    """cli with one more distribution installed, ahead of the others on the path (so discovered first)."""
+    make_distribution(root, name, {"provider_core.providers": providers}, {}, version=version)
+    return Cli({**cli.env, "PYTHONPATH": os.pathsep.join([str(root), cli.env["PYTHONPATH"]])})

@@ -17,8 +17,10 @@ import attrs
 from cattrs.preconf.json import make_converter
 
 from provider_core import (
+    MANAGED_TAG,
     ComplianceProfile,
     ErrorCode,
+    ListFilter,
     ProviderError,
     ProviderInstance,
     ProviderRegistration,
@@ -88,6 +90,34 @@ class LeakyProvider(FileMemoryProvider):
         return None
 
 
+class GrowingProvider(FileMemoryProvider):
+    """A busy account: right after its first listing, a new instance matching that listing appears."""
+
+    name = "growing"
+    NEWCOMER = "newcomer"
+
+    def __init__(
+        self, state: str | None = None, api_key: str | None = None, region: str = "mem-east"
+    ) -> None:
+        super().__init__(state, api_key, region)
+        self._grown = False
+
+    def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
+        listed = list(super().list_instances(filter))
+        if not self._grown:
+            self._grown = True
+            wanted = filter or ListFilter()
+            tags = {**wanted.tags, MANAGED_TAG: "true"}
+            self.spawn(SpawnOptions(name=self.NEWCOMER, instance_type="mem.small", tags=tags))
+        return listed
+
+
+class TwinProvider(FileMemoryProvider):
+    """Published under one name by two distributions, to see which registration the CLI uses."""
+
+    name = "twin"
+
+
 @contextmanager
 def memory_double() -> Iterator[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="memfake-") as folder:
@@ -118,4 +148,16 @@ def registration() -> ProviderRegistration:
 def leaky_registration() -> ProviderRegistration:
     return memory.registration(
         name="leaky", provider=LeakyProvider, settings=SETTINGS, compliance=_profile(), version=None
+    )
+
+
+def growing_registration() -> ProviderRegistration:
+    return memory.registration(
+        name="growing", provider=GrowingProvider, settings=SETTINGS, compliance=_profile(), version=None
+    )
+
+
+def twin_registration() -> ProviderRegistration:
+    return memory.registration(
+        name="twin", provider=TwinProvider, settings=SETTINGS, compliance=_profile(), version=None
     )

@@ -54,3 +54,31 @@ def test_missing_token_without_a_terminal_is_a_usage_error(cli: Cli) -> None:
     run = cli("bootstrap", "memory", "--control-plane-url", URL)
     assert run.code == 2
     assert "no instance token: set $PROVIDER_CORE_INSTANCE_TOKEN" in run.stderr
+
+
+def test_an_existing_readable_file_is_replaced_by_a_private_one(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "boot.sh"
+    target.write_text("old script\n")
+    target.chmod(0o644)
+    with target.open() as earlier_reader:  # opened while the file was world-readable
+        run = cli(
+            "bootstrap", "memory", "--control-plane-url", URL, "--format", "shell", "-o", str(target),
+            env={"PROVIDER_CORE_INSTANCE_TOKEN": AWKWARD_TOKEN},
+        )  # fmt: skip
+        assert run.code == 0, run.output
+        assert earlier_reader.read() == "old script\n"  # it never sees the token
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "odd-" in target.read_text()
+    assert f"wrote {target} (mode 0600)" in run.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["boot.sh"]  # no temporary file left behind
+
+
+def test_an_unwritable_output_is_one_line_without_the_token(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "boot.sh"
+    run = cli(
+        "bootstrap", "memory", "--control-plane-url", URL, "-o", str(target),
+        env={"PROVIDER_CORE_INSTANCE_TOKEN": AWKWARD_TOKEN},
+    )  # fmt: skip
+    assert run.code == 1
+    assert run.stderr.strip() == f"providers: error: cannot write {target}: No such file or directory"
+    assert "odd-" not in run.output

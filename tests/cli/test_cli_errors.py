@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.cli.conftest import Cli, Run
+from tests.cli.conftest import Cli, Run, with_distribution
 from tests.cli.fakeprov import BAD_KEY
 
 
@@ -100,3 +102,63 @@ def test_bad_input_is_a_usage_error(cli: Cli, args: tuple[str, ...], message: st
     assert run.code == 2
     assert message in run.stderr
     assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("get", "memory", ""), "Invalid value for 'INSTANCE_ID': must not be empty"),
+        (("terminate", "memory", "mem-1", " "), "Invalid value for 'INSTANCE_IDS...': must not be empty"),
+        (("ls", "memory", "--region", ""), "Invalid value for '--region': must not be empty"),
+        (("sweep", "memory", "--region", "", "--yes"), "Invalid value for '--region': must not be empty"),
+        (("spawn", "memory", "--type", "mem.small", "--region", ""), "Invalid value for '--region'"),
+        (("ls", "memory", "--region", "r" * 5000), "invalid filter: ListFilter.region must be at most"),
+    ],
+)
+def test_empty_or_invalid_ids_and_filters_are_usage_errors(
+    cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    run = cli(*args)
+    assert run.code == 2, run.output
+    errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, run.stderr
+    assert message in errors[0]
+    assert "unexpected" not in run.output
+    assert "Traceback" not in run.output
+
+
+TWIN = "tests.cli.fakeprov:twin_registration"
+
+
+def twins(cli: Cli, tmp_path: Path, first: str, second: str) -> Cli:
+    """Two distributions that both publish the provider 'twin', installed on top of the usual ones."""
+    one = with_distribution(cli, tmp_path / "b", "provider-twin-b", {"twin": second}, "2.0")
+    return with_distribution(one, tmp_path / "a", "provider-twin-a", {"twin": first}, "1.0")
+
+
+def test_a_name_published_twice_uses_the_working_registration(cli: Cli, tmp_path: Path) -> None:
+    both = twins(cli, tmp_path, TWIN, TWIN)
+    listing = both.ok("list", "--json").json()
+    assert [p["name"] for p in listing["providers"]].count("twin") == 1
+    losers = [f"{key}: {why}" for key, why in listing["broken"].items() if "already taken" in why]
+    assert len(losers) == 1, listing["broken"]
+    sources = {"provider-twin-a 1.0", "provider-twin-b 2.0"}
+    winner = both.ok("info", "twin", "--json").json()["distribution"]
+    assert winner in sources
+    (other,) = sources - {winner}
+    assert other in losers[0]  # the other distribution is the one reported
+    made = both.ok("spawn", "twin", "--type", "mem.small", "--json").json()[0]
+    assert [i["id"] for i in both.ok("ls", "twin", "--json").json()] == [made["id"]]
+    assert both.ok("demo", "--provider", "twin", "--no-chaos", "--json").json()["ok"] is True
+
+
+def test_a_broken_registration_does_not_hide_a_working_one_of_the_same_name(cli: Cli, tmp_path: Path) -> None:
+    both = twins(cli, tmp_path, "tests.cli.fakeprov:no_such_twin", TWIN)
+    info = both.ok("info", "twin", "--json").json()
+    assert info["distribution"] == "provider-twin-b 2.0"
+    assert both.ok("ls", "twin", "--json").json() == []
+    listed = both.ok("list", "--json").json()
+    assert any("no_such_twin" in why for why in listed["broken"].values())
+    demo = both("demo", "--provider", "twin", "--no-chaos", "--json")
+    assert demo.code == 0, demo.output
+    assert [p["name"] for p in demo.json()["providers"]] == ["twin"]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from provider_core import IDEMPOTENCY_TAG, MANAGED_TAG
-from tests.cli.conftest import Cli
-from tests.cli.fakeprov import BOOTSTRAP_TAG
+from tests.cli.conftest import Cli, with_distribution
+from tests.cli.fakeprov import BOOTSTRAP_TAG, GrowingProvider
+
+# Long enough that a row of the instance table is far wider than 80 columns.
+LONG_NAME = "batch-worker-" + "x" * 60 + "-end"
 
 
 def spawn(cli: Cli, *extra: str) -> dict[str, Any]:
@@ -91,3 +97,52 @@ def test_sweep_asks_first_and_terminates_only_matching_live_instances(cli: Cli) 
 
 def test_terminate_an_unknown_id_is_not_an_error(cli: Cli) -> None:
     assert cli.ok("terminate", "memory", "mem-999", "--json").json()["terminated"] == ["mem-999"]
+
+
+@pytest.mark.parametrize("answer", ["--yes", "y"])
+def test_sweep_never_terminates_an_instance_that_appeared_after_the_listing(
+    cli: Cli, tmp_path: Path, answer: str
+) -> None:
+    growing = with_distribution(
+        cli,
+        tmp_path / "site",
+        "provider-growfake",
+        {"growing": "tests.cli.fakeprov:growing_registration"},
+        "1.0",
+    )
+    shown = growing.ok("spawn", "growing", "--type", "mem.small", "--tag", "env=ci", "--json").json()[0]
+    if answer == "--yes":
+        run = growing("sweep", "growing", "--tag", "env=ci", "--yes", "--json")
+        assert run.code == 0, run.output
+        assert run.json() == {"terminated": [shown["id"]], "failed": [], "remaining": []}
+    else:
+        run = growing("sweep", "growing", "--tag", "env=ci", input="y\n")
+        assert run.code == 0, run.output
+        assert "Terminate these 1 instance(s)" in run.stderr
+        assert run.stdout.strip() == f"terminated {shown['id']}"
+    # get, unlike ls, does not list: it adds no instance of its own.
+    newcomer = growing.ok("get", "growing", "mem-2", "--json").json()
+    assert newcomer["name"] == GrowingProvider.NEWCOMER
+    assert newcomer["tags"]["env"] == "ci"  # it matches the sweep's filter, and was still left alone
+    assert newcomer["status"] == "running"
+    assert growing.ok("get", "growing", shown["id"], "--json").json()["status"] == "terminated"
+
+
+def whole_word(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
+def test_sweep_confirmation_off_a_terminal_shows_whole_ids(cli: Cli) -> None:
+    made = [spawn(cli, "--name", LONG_NAME, "--tag", "env=ci")["id"] for _ in range(2)]
+    run = cli("sweep", "memory", "--tag", "env=ci", input="n\n")  # stderr is a pipe here
+    assert run.code == 1
+    assert all(whole_word(run.stderr, i) for i in made), run.stderr
+    assert LONG_NAME in run.stderr  # nothing else is cut either
+
+
+def test_a_narrow_terminal_wraps_other_columns_but_never_an_id(cli: Cli) -> None:
+    made = spawn(cli, "--name", LONG_NAME)["id"]
+    listing = cli("ls", "memory", env={"COLUMNS": "60"})
+    assert listing.code == 0, listing.output
+    assert whole_word(listing.stdout, made), listing.stdout
+    assert max(len(line) for line in listing.stdout.splitlines()) <= 60

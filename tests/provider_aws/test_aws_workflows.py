@@ -7,9 +7,9 @@ import pytest
 from provider_aws import AWSProvider
 from provider_aws.testing import REGION, Ec2Control
 from provider_aws.testing.contracts import MultiAzProbeContract, SpotFleetContract, WarmVolumesContract
-from provider_aws.workflows import multi_az_probe, warm_volumes
+from provider_aws.workflows import multi_az_probe, spot_fleet, warm_volumes
 from provider_aws.workflows._warm import POOL_TAG
-from provider_core import MANAGED_TAG, ErrorCode, ProviderError, ProviderHandle, SpawnOptions
+from provider_core import MANAGED_TAG, ErrorCode, ListFilter, ProviderError, ProviderHandle, SpawnOptions
 
 
 class TestMultiAzProbe(MultiAzProbeContract):
@@ -75,3 +75,21 @@ def test_workflows_are_bound_to_the_built_provider(handle: ProviderHandle) -> No
     with pytest.raises(ProviderError) as caught:
         handle.workflows["spot_fleet"](SpawnOptions(name="x", instance_type="t3.micro"), instance_types=[])
     assert caught.value.code is ErrorCode.INVALID_SPEC
+
+
+def test_a_fleet_whose_final_describe_fails_terminates_what_it_launched(
+    provider: AWSProvider, control: Ec2Control, test_tag: dict[str, str]
+) -> None:
+    control.inject("DescribeInstances", "InternalError", status=500, times=None)
+    options = SpawnOptions(name="lost", instance_type="t3.micro", tags=test_tag)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            spot_fleet(provider, options, instance_types=["t3.micro"], count=2)
+        calls = control.calls()
+    finally:
+        control.clear()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert calls.count("CreateFleet") == 1
+    assert "TerminateInstances" in calls
+    alive = provider.list_instances(ListFilter(tags=test_tag, statuses=["pending", "running"]))
+    assert alive == []

@@ -256,9 +256,19 @@ def test_config_validation() -> None:
         {"providers": {"x": {"constraints": {"max_cpus": 1}}}},
         {"providers": {"x": {"fault": []}}},
         {"sed": 1},
+        {"providers": {"x": {"drift": {"status": ["error"]}}}},
+        {"providers": {"x": {"constraints": {"sizes": {"big": 4}}}}},
+        {"providers": {"x": {"constraints": {"sizes": [["big", 4]]}}}},
     ]
     for data in bad:
         with pytest.raises(ValueError):  # noqa: PT011
             ChaosConfig.from_dict(data)
+    for regions in ("local", ["local", 2], 3):
+        with pytest.raises(ValueError, match="exhausted_regions"):
+            ChaosConfig.from_dict({"providers": {"x": {"constraints": {"exhausted_regions": regions}}}})
+    with pytest.raises(ValueError, match="exhausted_regions"):
+        Constraints(exhausted_regions="local")
+    parsed = ChaosConfig.from_dict({"providers": {"x": {"constraints": {"exhausted_regions": ["local"]}}}})
+    assert parsed.providers["x"].constraints.exhausted_regions == {"local"}
     with pytest.raises(ValueError, match="provider="), enable_chaos(ProviderRegistry(), ProviderChaos()):
         pass

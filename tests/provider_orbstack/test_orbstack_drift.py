@@ -92,6 +92,33 @@ def test_spot_interruption_is_reported_as_spot_interrupted(
     assert reclaimed.status is InstanceStatus.TERMINATED
 
 
+def test_a_spot_machine_the_user_terminated_is_not_spot_interrupted(
+    registry: ProviderRegistry, handle: ProviderHandle, clock: Clock
+) -> None:
+    assert handle.spot is not None
+    mine, other = (handle.spot.request(SpawnOptions(name=n, instance_type="small"), 1.0) for n in "ab")
+    clock.advance(1.0)
+    handle.terminate(mine.instance_id)  # type: ignore[arg-type]
+    clock.advance(1.0)
+    expected = dict.fromkeys((mine.instance_id, other.instance_id), InstanceStatus.RUNNING)
+    plain = handle.reconcile(expected)  # type: ignore[arg-type]
+    assert [(d.instance_id, d.code, d.actual) for d in plain.drift] == [
+        (mine.instance_id, None, InstanceStatus.TERMINATED)
+    ]
+    with enable_chaos(registry, ProviderChaos(spot_interruptions=2), provider="orbstack"):
+        report = handle.reconcile(expected)  # type: ignore[arg-type]
+        reclaimed = handle.get_instance(other.instance_id)  # type: ignore[arg-type]
+        terminated = handle.get_instance(mine.instance_id)  # type: ignore[arg-type]
+    assert {(d.instance_id, d.code) for d in report.drift} == {
+        (mine.instance_id, None),  # chaos reclaims only running spot machines
+        (other.instance_id, ErrorCode.SPOT_INTERRUPTED),
+    }
+    assert reclaimed is not None
+    assert reclaimed.spot_interrupted
+    assert terminated is not None
+    assert not terminated.spot_interrupted
+
+
 def test_drift_on_another_provider(registry: ProviderRegistry) -> None:
     registry.add(memory_registration())
     memory = registry.get("memory")

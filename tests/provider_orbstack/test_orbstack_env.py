@@ -81,7 +81,14 @@ def test_file_config_is_reread_when_it_changes(
 
 
 @pytest.mark.parametrize(
-    "value", ["{not json", '{"providers": {"orbstack": {"faults": [{"method": "x"}]}}}', "@/no/such"]
+    "value",
+    [
+        "{not json",
+        '{"providers": {"orbstack": {"faults": [{"method": "x"}]}}}',
+        '{"providers": {"orbstack": {"constraints": {"exhausted_regions": "local"}}}}',
+        '{"providers": {"orbstack": {"drift": {"status": ["error"]}}}}',
+        "@/no/such",
+    ],
 )
 def test_bad_env_config_fails_loudly(
     env_registry: ProviderRegistry, handle: ProviderHandle, monkeypatch: pytest.MonkeyPatch, value: str

@@ -220,12 +220,80 @@ def test_status_override_is_visible_and_reported_by_reconcile(handle: ProviderHa
     ]
 
 
-def test_bad_settings_are_invalid_spec(tmp_path: Path) -> None:
-    cases: list[dict[str, Any]] = [{"backend": "cloud"}, {"boot_delay": "soon"}, {"capacity": '{"small": 1}'}]
-    for settings in cases:
-        with pytest.raises(ProviderError) as caught:
-            OrbStackProvider(state_path=str(tmp_path / "s.db"), **settings)
-        assert caught.value.code is ErrorCode.INVALID_SPEC
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("backend", "cloud"),
+        ("backend", 5),
+        ("boot_delay", "soon"),
+        ("boot_delay", -1),
+        ("terminate_delay", float("nan")),
+        ("snapshot_delay", [1]),
+        ("capacity", '{"small": 1}'),
+        ("capacity", "[1]"),
+        ("capacity", '{"small@local": 1.5}'),
+        ("capacity", '{"small@local": -1}'),
+        ("capacity", "not json"),
+        ("capacity", 7),
+        ("max_instances", float("inf")),
+        ("max_instances", "2.5"),
+        ("max_vcpus", True),
+        ("max_vcpus", {"n": 1}),
+        ("state_path", [1]),
+        ("orb_timeout", 0),
+        ("orb_timeout", "never"),
+        ("arch", 64),
+        ("metadata_path", 3),
+    ],
+)
+def test_bad_settings_are_invalid_spec_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: object
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a path setting wrongly accepted must not litter the working directory
+    settings: dict[str, Any] = {"backend": "sim", "state_path": str(tmp_path / "s.db")}
+    if name in {"orb_timeout", "arch", "metadata_path"}:
+        settings = {"backend": "orbctl", "orb_path": "/bin/true", "metadata_path": str(tmp_path / "m.db")}
+    settings[name] = value
+    with pytest.raises(ProviderError) as caught:
+        OrbStackProvider(**settings)
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    assert name in caught.value.message
+    assert list(tmp_path.iterdir()) == []  # refused before any file was made
+
+
+def test_good_settings_in_every_accepted_form(tmp_path: Path) -> None:
+    provider = OrbStackProvider(
+        backend="sim",
+        state_path=tmp_path / "s.db",
+        boot_delay="0.5",
+        max_instances="3",
+        max_vcpus=8.0,
+        capacity={"small@local": "2"},
+    )
+    assert isinstance(provider.backend, SimBackend)
+    config = provider.backend.config
+    assert (config.boot_delay, config.max_instances, config.max_vcpus) == (0.5, 3, 8)
+    assert config.capacity[("small", "local")] == 2
+    assert provider.backend.db.path == tmp_path / "s.db"
+
+
+def test_machines_without_the_managed_tag_do_not_exist(handle: ProviderHandle, clock: Clock) -> None:
+    untagged = handle.provider.spawn(SpawnOptions(name="untagged", instance_type="small", tags={"a": "b"}))
+    ours = spawn(handle, "ours")
+    clock.advance(1.0)
+    assert [i.id for i in handle.list_instances()] == [ours.id]
+    assert handle.get_instance(untagged.id) is None
+    assert handle.provider.get_instance(untagged.id) is None
+    handle.terminate(untagged.id)  # unknown to provider-core: a no-op, not an error
+    handle.provider.terminate(untagged.id)
+    with sqlite3.connect(sim(handle).db.path) as conn:
+        assert conn.execute("SELECT terminate_at FROM machines WHERE id = ?", (untagged.id,)).fetchone() == (
+            None,
+        )
+    assert handle.snapshots is not None
+    with pytest.raises(ProviderError) as caught:
+        handle.snapshots.create(untagged.id, "n")
+    assert caught.value.code is ErrorCode.NOT_FOUND
 
 
 def test_settings_fall_back_to_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

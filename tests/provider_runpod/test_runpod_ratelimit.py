@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
 from provider_core import ErrorCode, ProviderError
 from provider_runpod import RunPodProvider
-from provider_runpod._ratelimit import RateLimiter, parse_retry_after, parse_structured_list
+from provider_runpod._ratelimit import RateLimiter, parse_structured_list
 from provider_runpod.testing import Emulator
 from tests.fake_clock import FakeClock
 
@@ -24,9 +26,6 @@ def test_structured_lists_parse() -> None:
         "minute": {"r": 0, "t": 12},
         "garbage": {},
     }
-    assert parse_retry_after("12") == 12
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
 
 
 def test_limiter_paces_to_the_learned_quota(clock: FakeClock) -> None:
@@ -48,6 +47,17 @@ def test_remaining_zero_and_retry_after_pause_every_request(clock: FakeClock) ->
     assert limiter.observe({"retry-after": "4"}, 429) == 4
     limiter.acquire()
     assert clock.sleeps == [7.0, 4.0]
+
+
+def test_retry_after_as_an_http_date_pauses_too(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    waited = limiter.observe({"retry-after": later}, 429)
+    assert waited is not None
+    assert 10 < waited <= 20  # the date has whole seconds, and a slow machine may be a few behind
+    limiter.acquire()
+    assert clock.sleeps == [pytest.approx(waited)]
+    assert limiter.observe({"retry-after": "soon"}, 429) is None
 
 
 def test_a_wait_longer_than_max_wait_fails_fast(clock: FakeClock) -> None:

@@ -197,3 +197,11 @@ def test_the_bid_never_exceeds_the_ceiling(provider: RunPodProvider, emulator: E
     bid = rent["variables"]["input"]["bidPerGpu"]  # type: ignore[index]
     assert bid == 0.3333
     assert bid * 3 <= 1.0
+
+
+def test_cancel_leaves_an_unmanaged_spot_pod_alone(provider: RunPodProvider, emulator: Emulator) -> None:
+    data = {"bidPerGpu": 0.5, "cloudType": "SECURE", "gpuCount": 1, "gpuTypeId": GPU, "name": "theirs"}
+    theirs = emulator.account.rent_spot(data)["id"]
+    provider.cancel_spot_request(theirs)  # unknown to provider-core: nothing to do, no error
+    assert emulator.account.pods[theirs]["status"] != "TERMINATED"
+    assert not any("podTerminate" in str(call["query"]) for call in graphql_calls(emulator))

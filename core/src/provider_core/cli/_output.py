@@ -133,8 +133,9 @@ def table(
 ) -> Table:
     """A plain table; None cells show as '-'.
 
-    In a narrow terminal cells wrap, except in the `whole` columns (ids): those never shrink, since a
-    cut id is worse than no id. Off a terminal (without COLUMNS) nothing wraps: see PIPE_WIDTH.
+    In a narrow terminal cells wrap rather than being cut, except in the `whole` columns (ids): those
+    never shrink, since a cut id is worse than no id. Off a terminal (without COLUMNS) nothing wraps:
+    see PIPE_WIDTH.
     """
     cells = [tuple("-" if cell is None else str(cell) for cell in row) for row in rows]
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)

@@ -32,10 +32,10 @@ def checked_url(setting: str, value: str) -> str:
 
     try:
         url = httpx.URL(value)
-        port = url.port
+        scheme, host, port = url.scheme, url.host, url.port  # the host is decoded (IDNA) lazily
     except (httpx.InvalidURL, ValueError):  # IDNA errors are ValueErrors
         raise _bad_setting(setting, "is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
+    if scheme not in ("http", "https") or not host:
         raise _bad_setting(setting, "must be an http:// or https:// URL with a host")
     if port is not None and not 0 < port < 65536:
         raise _bad_setting(setting, "has a port outside 1-65535")
