@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypedDict
 
 from attrs import frozen
 
@@ -21,6 +22,21 @@ SIZES: Mapping[str, Size] = {
     "large": Size(vcpus=4, memory_mib=16384, gpus=0, price_per_hour=0.160),
     "gpu.small": Size(vcpus=4, memory_mib=32768, gpus=1, price_per_hour=0.900),
 }
+
+
+class SizeFields(TypedDict):
+    vcpus: int | None
+    memory_mib: int | None
+    gpus: int
+
+
+def size_fields(instance_type: str) -> SizeFields:
+    """The OrbStackInstance fields a size implies (unknown sizes: vCPUs and memory unknown, no GPUs)."""
+    size = SIZES.get(instance_type)
+    if size is None:
+        return SizeFields(vcpus=None, memory_mib=None, gpus=0)
+    return SizeFields(vcpus=size.vcpus, memory_mib=size.memory_mib, gpus=size.gpus)
+
 
 DEFAULT_REGION = "local"
 REGIONS: tuple[str, ...] = ("local", "local-2")

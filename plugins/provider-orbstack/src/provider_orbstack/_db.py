@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from provider_core import MANAGED_TAG
 from provider_orbstack._errors import map_error
 
 # Long enough for a handful of processes queueing on BEGIN IMMEDIATE; short enough to surface a wedged lock.
 BUSY_TIMEOUT_S = 30.0
+
+
+def managed(row: sqlite3.Row) -> bool:
+    """Machines without provider-core's management tag do not exist for provider-core."""
+    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
 
 
 def default_state_dir() -> Path:

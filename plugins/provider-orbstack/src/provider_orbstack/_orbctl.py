@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider_core import MANAGED_TAG, ErrorCode, InstanceStatus, ListFilter, SpawnOptions
+from provider_core import ErrorCode, InstanceStatus, ListFilter, SpawnOptions
 from provider_orbstack import _catalog as cat
-from provider_orbstack._db import Database
+from provider_orbstack._db import Database, managed
 from provider_orbstack._errors import PROVIDER, OrbctlFailure, error, map_error
 from provider_orbstack._types import OrbStackInstance
 
@@ -230,7 +230,7 @@ class OrbctlBackend:
 
     def terminate(self, provider_id: str) -> None:
         row = self._row(provider_id)
-        if row is None or not _managed(row) or row["terminated_at"] is not None:
+        if row is None or not managed(row) or row["terminated_at"] is not None:
             return  # never ours, not managed, or already gone: nothing to delete
         try:
             self.cli.run("delete", "-f", provider_id)
@@ -250,7 +250,7 @@ class OrbctlBackend:
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         row = self._row(provider_id)
-        return None if row is None or not _managed(row) else self._current(row)
+        return None if row is None or not managed(row) else self._current(row)
 
     def _current(self, row: sqlite3.Row) -> OrbStackInstance | None:
         info = None if row["terminated_at"] is not None else self._info(row["name"])
@@ -304,7 +304,6 @@ class OrbctlBackend:
             status = InstanceStatus.PENDING
         else:
             return None  # recorded as ours but gone from OrbStack: it vanished outside our control
-        size = cat.SIZES.get(row["instance_type"])
         return OrbStackInstance(
             id=row["name"],
             status=status,
@@ -316,16 +315,9 @@ class OrbctlBackend:
             created_at=datetime.fromtimestamp(row["created_at"], UTC),
             tags=json.loads(row["tags"]),
             image=_image(record) or row["image"],
-            vcpus=None if size is None else size.vcpus,
-            memory_mib=None if size is None else size.memory_mib,
-            gpus=0 if size is None else size.gpus,
+            **cat.size_fields(row["instance_type"]),
             backend="orbctl",
         )
-
-
-def _managed(row: sqlite3.Row) -> bool:
-    """Machines without provider-core's management tag do not exist for provider-core."""
-    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
 
 
 def _outcome_unknown(exc: Exception) -> bool:

@@ -18,7 +18,6 @@ import attrs
 from attrs import field, frozen
 
 from provider_core import (
-    MANAGED_TAG,
     ErrorCode,
     InstanceStatus,
     ListFilter,
@@ -30,7 +29,7 @@ from provider_core import (
     SpotRequestStatus,
 )
 from provider_orbstack import _catalog as cat
-from provider_orbstack._db import Database
+from provider_orbstack._db import Database, managed
 from provider_orbstack._errors import PROVIDER, error
 from provider_orbstack._types import OrbStackInstance
 
@@ -52,11 +51,6 @@ SCHEMA = (
 )
 LIVE = "terminate_at IS NULL"
 SNAPSHOT_SIZE_GB = 8
-
-
-def _managed(row: sqlite3.Row) -> bool:
-    """Machines without provider-core's management tag do not exist for provider-core."""
-    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
 
 
 def _capacity(value: Mapping[tuple[str, str], int] | None) -> dict[tuple[str, str], int]:
@@ -168,7 +162,7 @@ class SimBackend:
                 f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
                 (provider_id,),
             ).fetchone()
-            if row is None or not _managed(row):
+            if row is None or not managed(row):
                 return  # unknown, already going, or not ours: never touch a machine we do not manage
             conn.execute(
                 "UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ?",
@@ -186,7 +180,7 @@ class SimBackend:
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM machines WHERE id = ?", (provider_id,)).fetchone()
-        return None if row is None or not _managed(row) else self._instance(row, self._clock())
+        return None if row is None or not managed(row) else self._instance(row, self._clock())
 
     def stored_bootstrap(self, provider_id: str) -> tuple[str, str, str] | None:
         """(format, content, checksum) kept with a machine, for inspection in tests and debugging."""
@@ -220,7 +214,7 @@ class SimBackend:
                 f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
                 (provider_id,),
             ).fetchone()
-            if machine is None or not _managed(machine):
+            if machine is None or not managed(machine):
                 raise error(ErrorCode.NOT_FOUND, f"no live machine {provider_id}")
             conn.execute(
                 "INSERT INTO snapshots (id, machine_id, name, size_gb, created_at, ready_at)"
@@ -364,7 +358,6 @@ class SimBackend:
             status = InstanceStatus(row["status_override"])
         else:
             status = InstanceStatus.RUNNING if now >= row["ready_at"] else InstanceStatus.PENDING
-        size = cat.SIZES.get(row["instance_type"])
         return OrbStackInstance(
             id=row["id"],
             status=status,
@@ -378,8 +371,6 @@ class SimBackend:
             spot=bool(row["spot"]),
             status_reason=row["status_reason"],
             image=row["image"],
-            vcpus=None if size is None else size.vcpus,
-            memory_mib=None if size is None else size.memory_mib,
-            gpus=0 if size is None else size.gpus,
+            **cat.size_fields(row["instance_type"]),
             backend="sim",
         )
