@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from provider_core import ListFilter, ProviderRegistry, SpawnOptions  # noqa: E402
-from tests.provider_core.memory import MemoryProvider, registration  # noqa: E402
+from provider_core.testing.memory import MemoryProvider, registration  # noqa: E402
 
 DISCOVER = (
     "import provider_core; r = provider_core.discover(); [r.registration(n).capabilities for n in r.names()]"

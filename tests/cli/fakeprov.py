@@ -16,19 +16,9 @@ from pathlib import Path
 import attrs
 from cattrs.preconf.json import make_converter
 
-from provider_core import (
-    MANAGED_TAG,
-    ComplianceProfile,
-    ErrorCode,
-    ListFilter,
-    ProviderError,
-    ProviderInstance,
-    ProviderRegistration,
-    Setting,
-    SpawnOptions,
-    to_jsonable,
-)
-from tests.provider_core import memory
+from provider_core import ErrorCode, ListFilter, ProviderError, ProviderInstance, SpawnOptions, to_jsonable
+from provider_core.author import MANAGED_TAG, ComplianceProfile, ProviderRegistration, setting
+from provider_core.testing import memory
 
 STATE_ENV = "MEMFAKE_STATE"
 KEY_ENV = "MEMFAKE_API_KEY"
@@ -37,24 +27,27 @@ ECHO_PREFIX = "echo-"  # a careless provider quotes such a key in its error mess
 FAIL_PREFIX = "fail."
 BOOTSTRAP_TAG = "seen-bootstrap"  # instance type "fail.capacity_error" makes spawn raise CAPACITY_ERROR
 
-SETTINGS = (
-    Setting("state", "JSON file holding the instances", env=STATE_ENV),
-    Setting("api_key", "API key", env=KEY_ENV, secret=True),
-    Setting("region", "default region"),
-)
+
+
+@attrs.frozen
+class FakeSettings:
+    state: str | None = setting(None, description="JSON file holding the instances", env=STATE_ENV)
+    api_key: str | None = setting(None, description="API key", env=KEY_ENV, secret=True)
+    region: str = setting("mem-east", description="default region")
+
 
 _converter = make_converter()
 
 
 class FileMemoryProvider(memory.MemoryProvider):
-    def __init__(
-        self, state: str | None = None, api_key: str | None = None, region: str = "mem-east"
-    ) -> None:
-        super().__init__(region)
-        self.api_key = api_key or os.environ.get(KEY_ENV)
+    def __init__(self, settings: FakeSettings) -> None:
+        super().__init__(memory.MemorySettings(region=settings.region))
+        self.api_key = settings.api_key
         if self.api_key == BAD_KEY:
             raise ProviderError(ErrorCode.AUTH_ERROR, "the API key was rejected", provider=self.name)
-        self.path = Path(state or os.environ[STATE_ENV])
+        if settings.state is None:
+            raise ValueError(f"setting 'state' is required (or {STATE_ENV})")
+        self.path = Path(settings.state)
         if self.path.exists():
             for instance in _converter.loads(self.path.read_text(), list[ProviderInstance]):
                 self.instances[instance.id] = instance
@@ -96,10 +89,8 @@ class GrowingProvider(FileMemoryProvider):
     name = "growing"
     NEWCOMER = "newcomer"
 
-    def __init__(
-        self, state: str | None = None, api_key: str | None = None, region: str = "mem-east"
-    ) -> None:
-        super().__init__(state, api_key, region)
+    def __init__(self, settings: FakeSettings) -> None:
+        super().__init__(settings)
         self._grown = False
 
     def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
@@ -124,7 +115,7 @@ def memory_double() -> Iterator[dict[str, str]]:
         yield {"state": str(Path(folder) / "state.json")}
 
 
-def noop_workflow(provider: object) -> str:
+def noop_workflow(context: object) -> str:
     """Does nothing, to be listed by `providers info`."""
     return "noop"
 
@@ -138,7 +129,7 @@ def _profile() -> ComplianceProfile:
 def registration() -> ProviderRegistration:
     return memory.registration(
         provider=FileMemoryProvider,
-        settings=SETTINGS,
+        settings=FakeSettings,
         compliance=_profile(),
         workflows={"noop": noop_workflow},
         version=None,
@@ -147,17 +138,17 @@ def registration() -> ProviderRegistration:
 
 def leaky_registration() -> ProviderRegistration:
     return memory.registration(
-        name="leaky", provider=LeakyProvider, settings=SETTINGS, compliance=_profile(), version=None
+        name="leaky", provider=LeakyProvider, settings=FakeSettings, compliance=_profile(), version=None
     )
 
 
 def growing_registration() -> ProviderRegistration:
     return memory.registration(
-        name="growing", provider=GrowingProvider, settings=SETTINGS, compliance=_profile(), version=None
+        name="growing", provider=GrowingProvider, settings=FakeSettings, compliance=_profile(), version=None
     )
 
 
 def twin_registration() -> ProviderRegistration:
     return memory.registration(
-        name="twin", provider=TwinProvider, settings=SETTINGS, compliance=_profile(), version=None
+        name="twin", provider=TwinProvider, settings=FakeSettings, compliance=_profile(), version=None
     )

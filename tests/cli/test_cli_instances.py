@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from provider_core import IDEMPOTENCY_TAG, MANAGED_TAG
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from tests.cli.conftest import Cli, with_distribution
 from tests.cli.fakeprov import BOOTSTRAP_TAG, GrowingProvider
 

@@ -7,8 +7,8 @@ import pty
 import subprocess
 
 from provider_core import Capabilities
+from provider_core.testing.memory import CAPABILITIES
 from tests.cli.conftest import FAKE_DISTRIBUTION, FAKE_VERSION, PROVIDERS, Cli
-from tests.provider_core.memory import CAPABILITIES
 
 # Cloud SDKs must never load for `list`; pytest and moto would only mean the CLI imports too eagerly.
 HEAVY = {"boto3", "botocore", "httpx", "moto", "pytest", "_pytest"}
@@ -44,7 +44,7 @@ def test_list_never_imports_a_cloud_sdk(cli: Cli) -> None:
         line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")
     }
     assert "provider_core.cli" in imported
-    assert "tests.provider_core.memory" in imported  # discovery really imported the registrations
+    assert "provider_core.testing.memory" in imported  # discovery really imported the registrations
     assert not {m for m in imported if m.split(".")[0] in HEAVY}
 
 

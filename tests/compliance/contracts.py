@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provider_core import (
-    ComplianceProfile,
-    ProviderHandle,
-    ProviderInstance,
-    ProviderRegistration,
-    SpawnOptions,
-)
+from provider_core import ProviderHandle, ProviderInstance, SpawnOptions
+from provider_core.author import ComplianceProfile, ProviderRegistration
 from provider_core.testing import requires
 
 

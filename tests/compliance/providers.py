@@ -12,21 +12,18 @@ from typing import Any
 from attrs import evolve
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
     BootstrapConfig,
     BootstrapFormat,
     BootstrapScript,
     Capabilities,
-    ComplianceProfile,
     ErrorCode,
     InstanceStatus,
     ListFilter,
     ProviderInstance,
-    ProviderRegistration,
     SpawnOptions,
-    sha256_hex,
 )
-from tests.provider_core.memory import REGIONS, MemoryProvider, registration
+from provider_core.author import IDEMPOTENCY_TAG, ComplianceProfile, ProviderRegistration, sha256_hex
+from provider_core.testing.memory import REGIONS, MemoryProvider, registration
 
 CONTRACTS = "tests.compliance.contracts"
 # Entered and exited test doubles, by name, so tests can see the suite started and stopped them.
@@ -155,7 +152,6 @@ class Minimal(MemoryProvider):
     """Declares no optional group: the suite must skip those tests, naming the flag."""
 
     name = "minimal"
-    capabilities = Capabilities()
     create_snapshot = get_snapshot_status = delete_snapshot = None  # type: ignore[assignment]
     request_spot_instance = cancel_spot_request = get_spot_prices = None  # type: ignore[assignment]
 
@@ -210,6 +206,21 @@ def flag_without_methods() -> ProviderRegistration:
 
 def minimal() -> ProviderRegistration:
     return _broken(Minimal, capabilities=Capabilities())
+
+
+@contextmanager
+def unmanaged_double() -> Iterator[dict[str, Any]]:
+    """A test double whose account already holds machines provider-core did not create."""
+    yield {"unmanaged": 3, "boot_reads": 2}
+
+
+def memory_with_unmanaged_machines() -> ProviderRegistration:
+    """The naive reference provider (lists everything, ignores the filter, raises NOT_FOUND) beside
+    machines without the management tag: the core must hide them and never terminate them."""
+    profile = ComplianceProfile(
+        instance_type="mem.small", region=REGIONS[0], alt_region=REGIONS[1], test_double=unmanaged_double
+    )
+    return registration(compliance=profile)
 
 
 def memory_with_contracts() -> ProviderRegistration:

@@ -17,8 +17,8 @@ from provider_core import (
     SpawnOptions,
 )
 from provider_core.testing import SweepError, eventually, requires, sweep, unknown_id
+from provider_core.testing.memory import MemoryProvider, registration
 from tests.compliance import providers
-from tests.provider_core.memory import MemoryProvider, registration
 
 
 def _handle(reg_factory: object = registration) -> Iterator[ProviderHandle]:

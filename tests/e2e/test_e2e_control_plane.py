@@ -11,7 +11,6 @@ import pytest
 
 import provider_core
 from provider_core import (
-    GONE_STATUSES,
     BootstrapConfig,
     DriftKind,
     ErrorCode,
@@ -21,6 +20,7 @@ from provider_core import (
     RetryPolicy,
     SpawnOptions,
 )
+from provider_core.author import GONE_STATUSES
 
 REGISTRY = provider_core.discover()
 WITH_DOUBLES = [n for n in REGISTRY.names() if (p := REGISTRY.registration(n).compliance) and p.test_double]

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
-from provider_aws import AWSProvider
+from provider_aws import AWSProvider, AWSSettings
 from provider_aws._registration import registration
 from provider_aws.testing import ALT_REGION, DUMMY_CREDENTIALS, REGION, Ec2Control, serve
 from provider_core import ProviderHandle, ProviderInstance, ProviderRegistry, SpawnOptions
+from provider_core.author import resolve_settings
+
+MakeProvider = Callable[..., AWSProvider]
 
 
 @pytest.fixture(scope="session")
@@ -40,16 +43,30 @@ def settings(control: Ec2Control) -> dict[str, Any]:
         "endpoint_url": control.endpoint_url,
         "region": REGION,
         "regions": (REGION, ALT_REGION),
-        "spot_fulfilment_timeout": 0.0,
+        "spot_fulfilment_timeout": 1.0,
         **DUMMY_CREDENTIALS,
     }
 
 
 @pytest.fixture
-def provider(settings: dict[str, Any]) -> Iterator[AWSProvider]:
-    built = AWSProvider(**settings)
-    yield built
-    built.close()
+def make_provider() -> Iterator[MakeProvider]:
+    """Build an AWSProvider outside a handle, from settings as a caller gives them (resolved by the core);
+    every one built is closed after the test."""
+    built: list[AWSProvider] = []
+
+    def make(**given: Any) -> AWSProvider:
+        provider = AWSProvider(resolve_settings(AWSSettings, given, provider="aws"))
+        built.append(provider)
+        return provider
+
+    yield make
+    for provider in built:
+        provider.close()
+
+
+@pytest.fixture
+def provider(make_provider: MakeProvider, settings: dict[str, Any]) -> AWSProvider:
+    return make_provider(**settings)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import base64
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,8 +15,6 @@ from botocore.stub import Stubber
 from provider_aws import AWSInstance, AWSProvider
 from provider_aws.testing import ALT_REGION, REGION, Ec2Control
 from provider_core import (
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
     BootstrapConfig,
     DriftKind,
     ErrorCode,
@@ -27,6 +26,7 @@ from provider_core import (
     ProviderInstance,
     SpawnOptions,
 )
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 
 
 def options(tags: dict[str, str], **fields: Any) -> SpawnOptions:
@@ -188,10 +188,12 @@ def test_list_filters_match_and_unmanaged_instances_stay_invisible(
     assert handle.list_instances(ListFilter(tags=test_tag, statuses=["stopped"])) == []
     assert handle.list_instances(ListFilter(tags=test_tag, statuses=["error"])) == []
     assert handle.get_instance(stray) is None
-    assert provider.get_instance(stray) is None
-    # Unknown to provider-core, so terminating it succeeds and leaves it alone.
+    # The provider reports what EC2 has; the core hides what provider-core does not manage.
+    reported = provider.get_instance(stray)
+    assert reported is not None
+    assert not reported.managed
+    # Unknown to provider-core, so terminating it through a handle succeeds and leaves it alone.
     handle.terminate(stray)
-    provider.terminate(stray)
     assert "TerminateInstances" not in control.calls()
     assert raw(provider, stray)["State"]["Name"] in ("pending", "running")
     provider.access.ec2(REGION).terminate_instances(InstanceIds=[stray])
@@ -263,6 +265,24 @@ def test_terminate_is_idempotent(
     handle.terminate(other.id)  # gone between the lookup and the call: still success
 
 
+def test_spawn_places_in_the_zone_asked_for(
+    handle: ProviderHandle, provider: AWSProvider, test_tag: dict[str, str]
+) -> None:
+    assert type(provider).placement_zones
+    instance = handle.spawn(options(test_tag, zone="us-east-1c"))
+    assert raw(provider, instance.id)["Placement"]["AvailabilityZone"] == "us-east-1c"
+
+
+def test_terminate_just_deletes_what_the_core_asks_it_to(
+    handle: ProviderHandle, provider: AWSProvider, control: Ec2Control, test_tag: dict[str, str]
+) -> None:
+    instance = handle.spawn(options(test_tag))
+    control.clear()
+    handle.terminate(instance.id)
+    # One lookup by the core, one TerminateInstances: the provider checks nothing again.
+    assert control.calls() == ["DescribeInstances", "TerminateInstances"]
+
+
 def test_get_instance_of_an_unknown_id_is_none(handle: ProviderHandle) -> None:
     assert handle.get_instance("i-0123456789abcdef0") is None
 
@@ -330,6 +350,10 @@ def test_discovery_imports_no_sdk() -> None:
         "assert r.registration('aws').capabilities.snapshots\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto', 'werkzeug')]\n"
         "assert not heavy, heavy\n"
+        "deferred = ['provider_aws._provider', 'provider_aws._client', 'provider_aws.workflows._fleet',\n"
+        "            'provider_aws.workflows._probe', 'provider_aws.workflows._warm']\n"
+        "loaded = [m for m in deferred if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -348,16 +372,16 @@ def test_default_image_and_disk_size(
     assert volume["Size"] == 40
 
 
-def test_string_settings_from_the_cli_are_parsed(settings: dict[str, Any], test_tag: dict[str, str]) -> None:
-    built = AWSProvider(
+def test_string_settings_from_the_cli_are_parsed(
+    make_provider: Callable[..., AWSProvider], settings: dict[str, Any], test_tag: dict[str, str]
+) -> None:
+    built = make_provider(
         **{**settings, "regions": "us-west-2, us-east-1", "hibernation": "false", "read_timeout": "9"}
     )
-    try:
-        assert built.regions == (REGION, ALT_REGION)
-        instance = built.spawn(options({**test_tag, MANAGED_TAG: "true"}))
-        assert not raw(built, instance.id).get("HibernationOptions", {}).get("Configured", False)
-    finally:
-        built.close()
+    assert built.regions == (REGION, ALT_REGION)
+    assert built.settings.read_timeout == 9.0
+    instance = built.spawn(options({**test_tag, MANAGED_TAG: "true"}))
+    assert not raw(built, instance.id).get("HibernationOptions", {}).get("Configured", False)
 
 
 def test_concurrent_spawns_with_one_key_make_one_instance(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from provider_core import (
     SpawnOptions,
     retry,
 )
+
+MakeProvider = Callable[..., AWSProvider]
 
 TABLE = [
     ("InsufficientInstanceCapacity", ErrorCode.CAPACITY_ERROR),
@@ -92,21 +95,18 @@ def test_an_unknown_client_error_is_internal_with_the_cause_chained(
 
 
 def test_a_throttled_call_surfaces_once_for_the_core_policy_to_retry(
-    settings: dict[str, Any], control: Ec2Control
+    make_provider: MakeProvider, settings: dict[str, Any], control: Ec2Control
 ) -> None:
-    single = AWSProvider(**{**settings, "regions": ()})
-    try:
-        control.inject("DescribeInstances", "RequestLimitExceeded", times=1)
-        with pytest.raises(ProviderError) as caught:
-            single.list_instances()
-        assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
-        assert caught.value.retryable
-        assert control.calls().count("DescribeInstances") == 1  # botocore did not retry on its own
-        control.inject("DescribeInstances", "Throttling", times=1)
-        retry(single.list_instances, RetryPolicy(max_attempts=2), sleep=lambda _: None)
-        assert control.calls().count("DescribeInstances") == 3  # the core's retry: refused, then served
-    finally:
-        single.close()
+    single = make_provider(**{**settings, "regions": ()})
+    control.inject("DescribeInstances", "RequestLimitExceeded", times=1)
+    with pytest.raises(ProviderError) as caught:
+        single.list_instances()
+    assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
+    assert caught.value.retryable
+    assert control.calls().count("DescribeInstances") == 1  # botocore did not retry on its own
+    control.inject("DescribeInstances", "Throttling", times=1)
+    retry(single.list_instances, RetryPolicy(max_attempts=2), sleep=lambda _: None)
+    assert control.calls().count("DescribeInstances") == 3  # the core's retry: refused, then served
 
 
 @pytest.mark.parametrize(
@@ -128,29 +128,25 @@ def test_missing_credentials_are_an_auth_error() -> None:
     assert map_error(NoCredentialsError()).code is ErrorCode.AUTH_ERROR
 
 
-def test_a_dead_endpoint_is_unavailable(settings: dict[str, Any]) -> None:
+def test_a_dead_endpoint_is_unavailable(make_provider: MakeProvider, settings: dict[str, Any]) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     # Nothing listens on the port once the socket is closed.
-    dead = AWSProvider(**{**settings, "endpoint_url": f"http://127.0.0.1:{port}", "connect_timeout": 1})
-    try:
-        with pytest.raises(ProviderError) as caught:
-            dead.list_instances()
-        assert caught.value.code is ErrorCode.UNAVAILABLE
-    finally:
-        dead.close()
+    dead = make_provider(**{**settings, "endpoint_url": f"http://127.0.0.1:{port}", "connect_timeout": 1})
+    with pytest.raises(ProviderError) as caught:
+        dead.list_instances()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
 
 
-def test_a_slow_endpoint_times_out_as_unavailable(settings: dict[str, Any], control: Ec2Control) -> None:
+def test_a_slow_endpoint_times_out_as_unavailable(
+    make_provider: MakeProvider, settings: dict[str, Any], control: Ec2Control
+) -> None:
     control.inject("DescribeInstances", "Throttling", delay=2.0)
-    slow = AWSProvider(**{**settings, "regions": (), "read_timeout": 0.2})
-    try:
-        with pytest.raises(ProviderError) as caught:
-            slow.list_instances()
-        assert caught.value.code is ErrorCode.UNAVAILABLE
-    finally:
-        slow.close()
+    slow = make_provider(**{**settings, "regions": (), "read_timeout": 0.2})
+    with pytest.raises(ProviderError) as caught:
+        slow.list_instances()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
 
 
 def test_secrets_never_reach_errors_or_reprs(

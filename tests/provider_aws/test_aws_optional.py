@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from provider_aws import AWSProvider, AWSSnapshot
 from provider_aws.testing import REGION, Ec2Control
 from provider_core import (
-    MANAGED_TAG,
     ErrorCode,
     InstanceStatus,
     ListFilter,
@@ -18,6 +19,7 @@ from provider_core import (
     SpawnOptions,
     SpotRequestStatus,
 )
+from provider_core.author import MANAGED_TAG
 
 
 def options(tags: dict[str, str], **fields: object) -> SpawnOptions:
@@ -111,13 +113,34 @@ def test_hibernate_and_resume(
     assert caught.value.code is ErrorCode.INVALID_SPEC
 
 
-def test_hibernation_setting_launches_hibernation_ready_instances(
-    settings: dict[str, object], test_tag: dict[str, str]
+def test_hibernate_and_resume_refuse_what_provider_core_does_not_manage(
+    handle: ProviderHandle, provider: AWSProvider, control: Ec2Control, test_tag: dict[str, str]
 ) -> None:
-    ready = AWSProvider(**{**settings, "hibernation": True})  # type: ignore[arg-type]
+    instance = handle.spawn(options(test_tag))
+    stray = provider.access.ec2(REGION).run_instances(
+        ImageId=provider.access.ec2(REGION).describe_instances(InstanceIds=[instance.id])["Reservations"][0][
+            "Instances"
+        ][0]["ImageId"],
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+    )["Instances"][0]["InstanceId"]
     try:
-        instance = ready.spawn(options({**test_tag, MANAGED_TAG: "true"}))
-        described = ready.access.ec2(REGION).describe_instances(InstanceIds=[instance.id])
-        assert described["Reservations"][0]["Instances"][0]["HibernationOptions"] == {"Configured": True}
+        for workflow in ("hibernate", "resume"):
+            for unknown in (stray, "i-0123456789abcdef0"):
+                with pytest.raises(ProviderError) as caught:
+                    handle.workflows[workflow](unknown)
+                assert caught.value.code is ErrorCode.NOT_FOUND
+        assert "StopInstances" not in control.calls()
+        assert "StartInstances" not in control.calls()
     finally:
-        ready.close()
+        provider.access.ec2(REGION).terminate_instances(InstanceIds=[stray])
+
+
+def test_hibernation_setting_launches_hibernation_ready_instances(
+    make_provider: Callable[..., AWSProvider], settings: dict[str, object], test_tag: dict[str, str]
+) -> None:
+    ready = make_provider(**{**settings, "hibernation": True})
+    instance = ready.spawn(options({**test_tag, MANAGED_TAG: "true"}))
+    described = ready.access.ec2(REGION).describe_instances(InstanceIds=[instance.id])
+    assert described["Reservations"][0]["Instances"][0]["HibernationOptions"] == {"Configured": True}

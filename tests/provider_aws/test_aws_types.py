@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from provider_aws import AWSInstance, AWSSnapshot, AWSVolume
 from provider_aws._types import instance_from_ec2, snapshot_from_ec2
-from provider_core import InstanceStatus, ProviderInstance, ProviderSnapshot, SnapshotStatus, project
+from provider_core import InstanceStatus, ProviderInstance, ProviderSnapshot, SnapshotStatus
+from provider_core.author import project
 
 LAUNCHED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 EC2_INSTANCE = {

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from provider_core import ProviderHandle, ProviderRegistry
-from tests.provider_core.memory import registration
+from provider_core.testing.memory import registration
 
 
 @pytest.fixture

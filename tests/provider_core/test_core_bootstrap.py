@@ -12,14 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import provider_core
-from provider_core import (
-    BootstrapConfig,
-    BootstrapFormat,
-    ProviderError,
-    render_cloud_init,
-    render_shell,
-    sha256_hex,
-)
+import provider_core.author
+from provider_core import BootstrapConfig, BootstrapFormat, ProviderError
+from provider_core.author import render_cloud_init, render_shell, sha256_hex
 
 HOSTILE = st.text(
     alphabet=st.sampled_from([*"$`'\"\\;|&<>(){}[]*?!#~%\n\t :-,.=/aZ09", "é", "✓", "\u2028", "\x7f", "𝄞"]),
@@ -127,7 +122,7 @@ def test_generated_scripts_carry_a_sha256_checksum_and_pass_bash_n(
 
 def test_unsupported_format_is_invalid_spec() -> None:
     with pytest.raises(ProviderError, match="bootstrap format 'shell' is not supported") as raised:
-        provider_core.render_bootstrap(
+        provider_core.author.render_bootstrap(
             BootstrapConfig("https://cp.example", "t", format="shell"),
             provider="p",
             supported=(BootstrapFormat.CLOUD_INIT,),
@@ -154,7 +149,7 @@ def test_bootstrap_config_rejects_bad_values_by_field(fields: dict[str, object],
 
 def test_secrets_stay_out_of_reprs_and_validation_errors(handle: provider_core.ProviderHandle) -> None:
     config = BootstrapConfig("https://cp.example", "tok-SECRET-1", tailscale_auth_key="tskey-SECRET-2")
-    script = provider_core.render_bootstrap(config, provider="p", supported=(BootstrapFormat.SHELL,))
+    script = provider_core.author.render_bootstrap(config, provider="p", supported=(BootstrapFormat.SHELL,))
     handle.spawn(provider_core.SpawnOptions(name="n", instance_type="mem.small", bootstrap=script))
     for text in (repr(config), str(config), repr(script), repr(handle.list_instances())):
         assert "SECRET" not in text

@@ -6,16 +6,20 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from attrs import frozen
 
 import provider_core
+import provider_core.author
+import provider_core.hooks
 from tests.provider_core.distributions import make_distribution, run_python
 
 PROVIDERS = "provider_core.providers"
 PLUGINS = "provider_core.plugins"
 
 GOOD = """
-from provider_core import Capabilities, Tier, ProviderRegistration
-from tests.provider_core.memory import MemoryProvider, registration as memory
+from provider_core import Capabilities, Tier
+from provider_core.author import ProviderRegistration
+from provider_core.testing.memory import MemoryProvider, registration as memory
 
 def registration():
     return memory(name="good", version=None)
@@ -45,7 +49,7 @@ def _install(root: Path) -> None:
         {
             "liar_reg": """
             from provider_core import Capabilities
-            from tests.provider_core.memory import registration as memory
+            from provider_core.testing.memory import registration as memory
             registration = memory(name="liar", capabilities=Capabilities(hibernation=True, snapshots=False))
         """
         },
@@ -62,7 +66,7 @@ def _install(root: Path) -> None:
         {PLUGINS: {"audit": "audit_plugin"}},
         {
             "audit_plugin": """
-            from provider_core import hookimpl
+            from provider_core.hooks import hookimpl
             SEEN = []
             @hookimpl(wrapper=True)
             def spawn(provider, options):
@@ -81,7 +85,7 @@ def _install_more(root: Path) -> None:
         {
             "boaster_reg": """
             from provider_core import Capabilities
-            from tests.provider_core.memory import MemoryProvider, registration as memory
+            from provider_core.testing.memory import MemoryProvider, registration as memory
 
             class Boaster(MemoryProvider):
                 capabilities = Capabilities(snapshots=True, spot=True)
@@ -192,10 +196,14 @@ def test_unknown_provider_names_the_available_ones(registry: provider_core.Provi
 
 
 def test_unknown_setting_is_rejected_by_name(registry: provider_core.ProviderRegistry) -> None:
-    from tests.provider_core.memory import registration
+    from provider_core.testing.memory import registration
 
     fresh = provider_core.ProviderRegistry()
-    fresh.add(registration(name="withsettings", settings=(provider_core.Setting("region"),)))
+    @frozen
+    class RegionSettings:
+        region: str | None = provider_core.author.setting()
+
+    fresh.add(registration(name="withsettings", settings=RegionSettings))
     with pytest.raises(
         ValueError, match=r"unknown setting\(s\) for provider 'withsettings': regoin; known: region"
     ):
@@ -203,10 +211,10 @@ def test_unknown_setting_is_rejected_by_name(registry: provider_core.ProviderReg
 
 
 def test_hook_objects_with_unknown_hooks_are_rejected() -> None:
-    from tests.provider_core.memory import registration
+    from provider_core.testing.memory import registration
 
     class Typo:
-        @provider_core.hookimpl
+        @provider_core.hooks.hookimpl
         def on_heartbeet(self, provider: str) -> None:
             raise AssertionError("never called")
 

@@ -9,16 +9,12 @@ import pytest
 from attrs import frozen
 
 import provider_core
-from provider_core import (
-    MANAGED_TAG,
-    ErrorCode,
-    ProviderError,
-    ProviderInstance,
-    ProviderRegistry,
-    SpawnOptions,
-    hookimpl,
-)
-from tests.provider_core.memory import MemoryProvider, registration
+import provider_core.author
+from provider_core import ErrorCode, ProviderError, ProviderInstance, ProviderRegistry, SpawnOptions
+from provider_core.author import MANAGED_TAG
+from provider_core.author import parsers, setting
+from provider_core.hooks import hookimpl
+from provider_core.testing.memory import MemoryProvider, registration
 
 
 class AuditLog:
@@ -163,7 +159,7 @@ class RichInstance(ProviderInstance):
 class Enhancing(MemoryProvider):
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
         generic = super().spawn(options)
-        rich = provider_core.materialize(generic, RichInstance, volumes=("vol-1",))
+        rich = provider_core.author.materialize(generic, RichInstance, volumes=("vol-1",))
         self.instances[rich.id] = rich
         return rich
 
@@ -178,7 +174,7 @@ def test_enhanced_types_never_leave_the_handle() -> None:
     assert type(made) is ProviderInstance
     assert type(handle.get_instance(made.id)) is ProviderInstance
     assert [type(i) for i in handle.list_instances()] == [ProviderInstance]
-    assert made == provider_core.project(handle.provider.instances[made.id], ProviderInstance)
+    assert made == provider_core.author.project(handle.provider.instances[made.id], ProviderInstance)
 
 
 def test_lifecycle_hooks_fire_once_per_build_and_shutdown() -> None:
@@ -272,7 +268,7 @@ def test_bad_enum_values_list_the_good_ones() -> None:
 
 def test_a_factory_returning_the_wrong_thing_is_an_internal_error() -> None:
     reg = ProviderRegistry()
-    reg.add(registration(provider=lambda **_: object()))
+    reg.add(registration(provider=lambda *_: object()))
     with pytest.raises(ProviderError, match="factory returned object, not a Provider") as raised:
         reg.get("memory").list_instances()
     assert raised.value.code is ErrorCode.INTERNAL
@@ -360,7 +356,7 @@ def test_sweep_terminates_only_managed_matching_and_confirmed_instances(
     ]
     late = handle.spawn(SpawnOptions(name="late", instance_type="mem.small", tags={"team": "b"}))
     assert provider_core.sweep(handle, provider_core.ListFilter(tags={"team": "b"}), only=shown) == [first.id]
-    alive = {i.id for i in handle.list_instances() if i.status not in provider_core.GONE_STATUSES}
+    alive = {i.id for i in handle.list_instances() if i.status not in provider_core.author.GONE_STATUSES}
     assert alive == {keep.id, late.id}
 
 
@@ -479,7 +475,7 @@ def test_failing_heartbeat_and_tag_plugins_surface_as_provider_errors(
             raise KeyError("cost-centre")
 
     handle.list_instances()
-    handle._registry.plugin_manager.register(Broken())
+    handle._board.manager.register(Broken())
     with pytest.raises(ProviderError) as heartbeat:
         handle.health_check()
     with pytest.raises(ProviderError) as spawn:
@@ -490,6 +486,10 @@ def test_failing_heartbeat_and_tag_plugins_surface_as_provider_errors(
 
 
 def test_unhashable_settings_find_their_handle_again(registry: ProviderRegistry) -> None:
-    registry.add(registration(name="listy", provider=lambda **_: MemoryProvider()))
+    @frozen
+    class ListSettings:
+        regions: tuple[str, ...] = setting((), parse=parsers.names)
+
+    registry.add(registration(name="listy", provider=lambda *_: MemoryProvider(), settings=ListSettings))
     assert registry.get("listy", regions=["a", "b"]) is registry.get("listy", regions=["a", "b"])
     assert registry.get("listy", regions=["a"]) is not registry.get("listy", regions=["a", "b"])

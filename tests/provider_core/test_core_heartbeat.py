@@ -8,8 +8,8 @@ from datetime import datetime
 from attrs import evolve
 
 import provider_core
+import provider_core.hooks
 from provider_core import (
-    MANAGED_TAG,
     Drift,
     DriftKind,
     ErrorCode,
@@ -23,9 +23,10 @@ from provider_core import (
     ProviderInstance,
     ProviderRegistry,
     SpawnOptions,
-    hookimpl,
 )
-from tests.provider_core.memory import MemoryProvider, registration
+from provider_core.author import MANAGED_TAG
+from provider_core.hooks import hookimpl
+from provider_core.testing.memory import MemoryProvider, registration
 
 
 def _spawn(handle: ProviderHandle, name: str, spot: bool = False) -> ProviderInstance:
@@ -68,13 +69,13 @@ def test_reconcile_reports_missing_unexpected_changed_and_spot_interrupted(handl
 def test_a_spot_instance_the_user_terminated_is_not_an_interruption() -> None:
     tags = {MANAGED_TAG: "true"}
     ended = ProviderInstance(id="i-1", status="terminated", provider="p", tags=tags, spot=True)
-    drift = provider_core.compute_drift({"i-1": InstanceStatus.RUNNING}, [ended])
+    drift = provider_core.hooks.compute_drift({"i-1": InstanceStatus.RUNNING}, [ended])
     assert [(d.kind, d.code) for d in drift] == [(DriftKind.STATUS_CHANGED, None)]
 
 
 def test_expected_terminated_instances_that_are_gone_are_not_drift() -> None:
     gone = ProviderInstance(id="i-1", status="terminated", provider="p", tags={MANAGED_TAG: "true"})
-    assert provider_core.compute_drift({"i-1": InstanceStatus.TERMINATED, "i-2": "terminated"}, [gone]) == []  # type: ignore[dict-item]
+    assert provider_core.hooks.compute_drift({"i-1": InstanceStatus.TERMINATED, "i-2": "terminated"}, [gone]) == []  # type: ignore[dict-item]
 
 
 class Down(MemoryProvider):

@@ -9,32 +9,39 @@ from typing import Any
 
 import pluggy
 
-from provider_core import BootstrapConfig, ProviderRegistry, SpawnOptions, _hooks
-from tests.provider_core.memory import registration
+from provider_core import BootstrapConfig, ProviderRegistry, SpawnOptions
+from provider_core._hookspecs import add_specs
+from provider_core.hooks import LIFECYCLE_HOOKS, PROJECT, PROVIDER_METHODS
+from provider_core.testing.memory import registration
 
-HOOKS = sorted(
-    name
-    for name, fn in vars(_hooks).items()
-    if inspect.isfunction(fn) and hasattr(fn, f"{_hooks.PROJECT}_spec")
-)
+_MANAGER = pluggy.PluginManager(PROJECT)
+add_specs(_MANAGER)
+SPECS = {name: caller.spec for name, caller in vars(_MANAGER.hook).items() if getattr(caller, "spec", None)}
+HOOKS = sorted(SPECS)
+
+
+def _spec_function(name: str) -> Any:
+    spec = SPECS[name]
+    assert spec is not None
+    return spec.function
 README = Path(__file__).resolve().parents[2] / "core" / "README.md"
 
 
 def test_there_are_fifteen_hooks() -> None:
     assert len(HOOKS) == 15, HOOKS
-    assert set(_hooks.PROVIDER_METHODS) <= set(HOOKS)
+    assert set(HOOKS) == set(PROVIDER_METHODS) | set(LIFECYCLE_HOOKS)
 
 
 def test_every_hook_is_documented_with_its_arguments() -> None:
     text = README.read_text()
     for name in HOOKS:
-        arguments = ", ".join(inspect.signature(getattr(_hooks, name)).parameters)
+        arguments = ", ".join(inspect.signature(_spec_function(name)).parameters)
         assert f"`{name}({arguments})`" in text, f"hook {name} is not documented in core/README.md"
 
 
 def test_every_hook_has_a_one_line_docstring() -> None:
     for name in HOOKS:
-        doc = inspect.getdoc(getattr(_hooks, name)) or ""
+        doc = inspect.getdoc(_spec_function(name)) or ""
         assert doc, f"hook {name} needs a docstring"
         assert "\n" not in doc, f"hook {name} needs a one-line docstring"
 
@@ -44,12 +51,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.called: set[str] = set()
-        marker = pluggy.HookimplMarker(_hooks.PROJECT)
+        marker = pluggy.HookimplMarker(PROJECT)
         for name in HOOKS:
             setattr(self, name, marker(wrapper=True)(self._wrapper(name)))
 
     def _wrapper(self, name: str) -> Any:
-        parameters = list(inspect.signature(getattr(_hooks, name)).parameters)
+        parameters = list(inspect.signature(_spec_function(name)).parameters)
 
         def record(*args: Any) -> Generator[None, Any, Any]:
             self.called.add(name)

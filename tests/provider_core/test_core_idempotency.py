@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from provider_core import ErrorCode, ProviderError, TagAndList, parse_retry_after
+from provider_core import ErrorCode, ProviderError
+from provider_core.author import TagAndList, parse_retry_after
 
 
 class Store:

@@ -1,14 +1,22 @@
-"""Fixtures: an emulator per test whose every exchange is checked against the spec, and a provider."""
+"""Fixtures: an emulator per test whose every exchange is checked against the spec, a provider, a handle.
+
+The raw provider is for what is Lambda's own (the launch request, the error table, pacing); a handle
+adds the core's rules (management tags, filtering, NOT_FOUND as None, gating), so a test of one of
+those goes through a handle and proves the behaviour end to end.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from provider_lambda import LambdaProvider
+from provider_core import ProviderHandle, ProviderRegistry
+from provider_core.author import resolve_settings
+from provider_lambda import LambdaProvider, LambdaSettings, registration
+from provider_lambda._ratelimit import RateLimiter
 from provider_lambda.testing import LambdaEmulator, settings_for
 from tests.fake_clock import FakeClock
 from tests.provider_lambda import spec
@@ -19,6 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "invalid_requests: the test sends spec-invalid requests on purpose (responses still checked)",
     )
+
+
+def build_provider(settings: Mapping[str, Any], *, limiter: RateLimiter | None = None) -> LambdaProvider:
+    """A raw provider, its settings resolved by the core as a handle would (the environment included)."""
+    return LambdaProvider(resolve_settings(LambdaSettings, settings, provider="lambda"), limiter=limiter)
 
 
 @contextmanager
@@ -42,7 +55,7 @@ def make_provider(emulator: LambdaEmulator) -> Iterator[Callable[..., LambdaProv
 
     def make(**overrides: Any) -> LambdaProvider:
         limiter = overrides.pop("limiter", None)
-        provider = LambdaProvider(limiter=limiter, **settings_for(emulator, **overrides))
+        provider = build_provider(settings_for(emulator, **overrides), limiter=limiter)
         built.append(provider)
         return provider
 
@@ -54,6 +67,23 @@ def make_provider(emulator: LambdaEmulator) -> Iterator[Callable[..., LambdaProv
 @pytest.fixture
 def provider(make_provider: Callable[..., LambdaProvider]) -> LambdaProvider:
     return make_provider()
+
+
+@pytest.fixture
+def make_handle(emulator: LambdaEmulator) -> Iterator[Callable[..., ProviderHandle]]:
+    registry = ProviderRegistry()
+    registry.add(registration)
+
+    def make(**overrides: Any) -> ProviderHandle:
+        return registry.get("lambda", **settings_for(emulator, **overrides))
+
+    yield make
+    registry.close()
+
+
+@pytest.fixture
+def handle(make_handle: Callable[..., ProviderHandle]) -> ProviderHandle:
+    return make_handle()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from provider_lambda import ERROR_CODES, LambdaProvider
 from provider_lambda._client import LambdaClient
 from provider_lambda._errors import error_for_response
 from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, Fault, LambdaEmulator
+from tests.provider_lambda.conftest import build_provider
 
 # (HTTP status, error code, expected taxonomy code, an operation whose spec documents that answer)
 ROWS = [
@@ -150,7 +151,9 @@ def test_connection_refused_is_unavailable() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    provider = LambdaProvider(api_key="k", base_url=f"http://127.0.0.1:{port}/api/v1", request_interval=0)
+    provider = build_provider(
+        {"api_key": "k", "base_url": f"http://127.0.0.1:{port}/api/v1", "request_interval": 0}
+    )
     try:
         with pytest.raises(ProviderError) as caught:
             provider.list_instances()
@@ -227,7 +230,7 @@ def test_malformed_instance_types_are_unavailable(
     ],
 )
 def test_a_base_url_httpx_rejects_is_invalid_spec_naming_the_setting(base_url: str) -> None:
-    provider = LambdaProvider(api_key="k", base_url=base_url)
+    provider = build_provider({"api_key": "k", "base_url": base_url})
     try:
         with pytest.raises(ProviderError) as caught:
             provider.list_instances()

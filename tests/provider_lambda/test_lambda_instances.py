@@ -1,4 +1,7 @@
-"""list_instances, get_instance, terminate and the status mapping, over real HTTP."""
+"""list_instances, get_instance, terminate and the status mapping, over real HTTP.
+
+The management, filter and NOT_FOUND rules are the core's: those tests go through a handle.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,8 @@ import json
 
 import pytest
 
-from provider_core import (
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
-    ErrorCode,
-    InstanceStatus,
-    ListFilter,
-    ProviderError,
-    SpawnOptions,
-)
+from provider_core import ErrorCode, InstanceStatus, ListFilter, ProviderError, ProviderHandle, SpawnOptions
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_lambda import LambdaProvider
 from provider_lambda.testing import DEFAULT_SSH_KEY, LambdaEmulator
 
@@ -69,52 +65,52 @@ def test_preempted_and_unhealthy_carry_a_reason(provider: LambdaProvider, emulat
     assert found.status_reason == "preempted by Lambda"
 
 
-def test_list_returns_only_managed_instances(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
-    mine = provider.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10"))
+def test_list_returns_only_managed_instances(handle: ProviderHandle, emulator: LambdaEmulator) -> None:
+    mine = handle.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10"))
     foreign = unmanaged(emulator, "foreign")
-    listed = provider.list_instances()
+    listed = handle.list_instances()
     assert [i.id for i in listed] == [mine.id]
     assert listed[0].tags[MANAGED_TAG] == "true"
     assert foreign in {i["id"] for i in emulator.snapshot()}
 
 
 def test_unmanaged_instances_do_not_exist_for_get_and_terminate(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, emulator: LambdaEmulator
 ) -> None:
     foreign = unmanaged(emulator, "foreign")
-    assert provider.get_instance(foreign) is None
-    provider.terminate(foreign)
-    provider.terminate(foreign)
+    assert handle.get_instance(foreign) is None
+    handle.terminate(foreign)
+    handle.terminate(foreign)
     [left] = emulator.snapshot()
     assert (left["id"], left["status"]) == (foreign, "active")
     assert not [e for e in emulator.exchanges if e.target == TERMINATE]
 
 
 def test_an_idempotency_tag_without_the_managed_tag_is_not_ours(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, emulator: LambdaEmulator
 ) -> None:
     foreign = unmanaged(emulator, "foreign", tags={IDEMPOTENCY_TAG: "job-1"})
-    mine = provider.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10", idempotency_key="job-1"))
+    mine = handle.spawn(SpawnOptions(name="mine", instance_type="gpu_1x_a10", idempotency_key="job-1"))
     assert mine.id != foreign
     assert emulator.launches == 2
 
 
 def test_list_filters_by_tags_status_region_and_name_prefix(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, emulator: LambdaEmulator
 ) -> None:
-    a = provider.spawn(
+    a = handle.spawn(
         SpawnOptions(name="web-1", instance_type="gpu_1x_a10", region="us-west-1", tags={"env": "prod"})
     )
-    b = provider.spawn(
+    b = handle.spawn(
         SpawnOptions(name="web-2", instance_type="gpu_1x_a10", region="us-east-1", tags={"env": "dev"})
     )
-    c = provider.spawn(
+    c = handle.spawn(
         SpawnOptions(name="db-1", instance_type="gpu_1x_a10", region="us-east-1", tags={"env": "prod"})
     )
     emulator.set_status(c.id, "unhealthy")
 
     def ids(filter: ListFilter) -> set[str]:
-        return {i.id for i in provider.list_instances(filter)}
+        return {i.id for i in handle.list_instances(filter)}
 
     assert ids(ListFilter(tags={"env": "prod"})) == {a.id, c.id}
     assert ids(ListFilter(region="us-east-1")) == {b.id, c.id}
@@ -124,47 +120,51 @@ def test_list_filters_by_tags_status_region_and_name_prefix(
     assert ids(ListFilter(tags={"env": "prod"}, name_prefix="db")) == {c.id}
 
 
-def test_get_unknown_instance_is_none(provider: LambdaProvider) -> None:
-    assert provider.get_instance("0123456789abcdef0123456789abcdef") is None
+def test_get_unknown_instance_is_none(handle: ProviderHandle, provider: LambdaProvider) -> None:
+    assert handle.get_instance("0123456789abcdef0123456789abcdef") is None
+    # The provider lets the API's NOT_FOUND through; the core turns it into None.
+    with pytest.raises(ProviderError) as caught:
+        provider.get_instance("0123456789abcdef0123456789abcdef")
+    assert caught.value.code is ErrorCode.NOT_FOUND
 
 
 def test_get_instance_quotes_the_id_into_one_path_segment(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, emulator: LambdaEmulator
 ) -> None:
-    assert provider.get_instance("../instance-types") is None
+    assert handle.get_instance("../instance-types") is None
     assert emulator.exchanges[-1].target == "/api/v1/instances/..%2Finstance-types"
 
 
-def test_terminate_is_idempotent(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
-    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
-    provider.terminate(instance.id)
-    provider.terminate(instance.id)
-    provider.terminate("0123456789abcdef0123456789abcdef")
-    assert provider.get_instance(instance.id) is None
-    assert provider.list_instances() == []
+def test_terminate_is_idempotent(handle: ProviderHandle, emulator: LambdaEmulator) -> None:
+    instance = handle.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    handle.terminate(instance.id)
+    handle.terminate(instance.id)
+    handle.terminate("0123456789abcdef0123456789abcdef")
+    assert handle.get_instance(instance.id) is None
+    assert handle.list_instances() == []
     assert emulator.snapshot() == []
 
 
 def test_terminating_instance_is_reported_until_it_is_gone(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, emulator: LambdaEmulator
 ) -> None:
     emulator.terminate_seconds = 3600
-    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
-    provider.terminate(instance.id)
-    found = provider.get_instance(instance.id)
+    instance = handle.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    handle.terminate(instance.id)
+    found = handle.get_instance(instance.id)
     assert found is not None
     assert found.status is InstanceStatus.TERMINATING
-    provider.terminate(instance.id)
+    handle.terminate(instance.id)
 
 
 @pytest.mark.parametrize("operation", ["getInstance", "terminateInstance"])
 def test_terminate_propagates_real_failures(
-    provider: LambdaProvider, emulator: LambdaEmulator, operation: str
+    handle: ProviderHandle, emulator: LambdaEmulator, operation: str
 ) -> None:
-    instance = provider.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
+    instance = handle.spawn(SpawnOptions(name="t", instance_type="gpu_1x_a10"))
     emulator.fail(503, "provider/internal-unavailable", operation=operation)
     with pytest.raises(ProviderError) as caught:
-        provider.terminate(instance.id)
+        handle.terminate(instance.id)
     assert caught.value.code is ErrorCode.UNAVAILABLE
     [still] = emulator.snapshot()
     assert still["status"] != "terminating"

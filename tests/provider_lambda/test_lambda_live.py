@@ -13,8 +13,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from provider_core import ErrorCode, InstanceStatus, ListFilter, ProviderError, SpawnOptions
-from provider_lambda import LambdaProvider
+from provider_core import (
+    ErrorCode,
+    InstanceStatus,
+    ListFilter,
+    ProviderError,
+    ProviderHandle,
+    ProviderRegistry,
+    SpawnOptions,
+)
+from provider_lambda import registration
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("LAMBDA_API_KEY") and os.environ.get("PROVIDER_LAMBDA_LIVE") == "1"),
@@ -25,8 +33,11 @@ RUN_TAG = "provider-lambda-live-run"
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[LambdaProvider, str]]:
-    provider = LambdaProvider()
+def live() -> Iterator[tuple[ProviderHandle, str]]:
+    # A handle, built from the environment: the core adds the tags idempotency and listing rely on.
+    registry = ProviderRegistry()
+    registry.add(registration)
+    provider = registry.get("lambda")
     run = uuid.uuid4().hex[:12]
     try:
         yield provider, run
@@ -34,10 +45,10 @@ def live() -> Iterator[tuple[LambdaProvider, str]]:
         # Sweep: whatever this run created goes, even when the test failed half-way.
         for instance in provider.list_instances(ListFilter(tags={RUN_TAG: run})):
             provider.terminate(instance.id)
-        provider.close()
+        registry.close()
 
 
-def test_live_lifecycle(live: tuple[LambdaProvider, str]) -> None:
+def test_live_lifecycle(live: tuple[ProviderHandle, str]) -> None:
     provider, run = live
     instance_type = os.environ.get("LAMBDA_LIVE_INSTANCE_TYPE", "gpu_1x_a10")
     options = SpawnOptions(

@@ -7,11 +7,11 @@ import threading
 import pytest
 
 from provider_core import ErrorCode, ProviderError, SpawnOptions
-from provider_lambda import LambdaProvider, RateLimiter
+from provider_lambda import RateLimiter
 from provider_lambda._ratelimit import LAUNCH, REQUEST
 from provider_lambda.testing import settings_for
 from tests.fake_clock import FakeClock
-from tests.provider_lambda.conftest import checked_emulator
+from tests.provider_lambda.conftest import build_provider, checked_emulator
 
 
 def limiter(clock: FakeClock, request: float = 1.0, launch: float = 12.0) -> RateLimiter:
@@ -20,9 +20,9 @@ def limiter(clock: FakeClock, request: float = 1.0, launch: float = 12.0) -> Rat
 
 def test_defaults_follow_the_documented_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAMBDA_API_KEY", raising=False)
-    provider = LambdaProvider()
+    provider = build_provider({})
     assert provider.limiter.intervals == {REQUEST: 1.0, LAUNCH: 12.0}
-    configured = LambdaProvider(request_interval="0.5", launch_interval=3)
+    configured = build_provider({"request_interval": "0.5", "launch_interval": 3})
     assert configured.limiter.intervals == {REQUEST: 0.5, LAUNCH: 3.0}
 
 
@@ -70,9 +70,7 @@ def test_concurrent_callers_get_distinct_slots() -> None:
 def test_bulk_spawn_paces_itself_against_an_api_that_enforces_the_limits(fake_clock: FakeClock) -> None:
     with checked_emulator(clock=fake_clock) as emulator:
         emulator.enforce_limits(request_interval=1.0, launch_interval=12.0)
-        provider = LambdaProvider(
-            limiter=limiter(fake_clock), **settings_for(emulator, request_interval=None)
-        )
+        provider = build_provider(settings_for(emulator, request_interval=None), limiter=limiter(fake_clock))
         try:
             for n in range(3):
                 provider.spawn(SpawnOptions(name=f"bulk-{n}", instance_type="gpu_1x_a10"))
@@ -87,7 +85,7 @@ def test_bulk_spawn_paces_itself_against_an_api_that_enforces_the_limits(fake_cl
 def test_without_pacing_the_same_spawn_is_throttled(fake_clock: FakeClock) -> None:
     with checked_emulator(clock=fake_clock) as emulator:
         emulator.enforce_limits(request_interval=1.0, launch_interval=12.0)
-        provider = LambdaProvider(**settings_for(emulator))
+        provider = build_provider(settings_for(emulator))
         try:
             # The launch follows the instance-types check at once: the API throttles it.
             with pytest.raises(ProviderError) as caught:

@@ -13,6 +13,7 @@ import pytest
 
 import provider_core
 from provider_core import Capabilities, ErrorCode, ProviderError, SpawnOptions, Tier
+from provider_core.author import MANAGED_TAG, resolve_settings
 from provider_lambda import LambdaProvider, LambdaSettings
 from provider_lambda._registration import registration
 from provider_lambda.testing import LambdaEmulator, settings_for
@@ -24,14 +25,16 @@ def test_registration_shape() -> None:
     assert registration.name == "lambda"
     assert registration.tier is Tier.ADDITIONAL
     assert registration.capabilities == Capabilities(gpu=True, multi_region=True, idempotent_spawn=True)
-    assert registration.provider is LambdaProvider
+    assert registration.provider == "provider_lambda._provider:LambdaProvider"
+    assert registration.provider_factory() is LambdaProvider
+    assert registration.settings is LambdaSettings
     key = registration.setting("api_key")
     assert key is not None
     assert (key.secret, key.env) == (True, "LAMBDA_API_KEY")
     base = registration.setting("base_url")
     assert base is not None
     assert base.env == "LAMBDA_API_URL"
-    assert {s.name for s in registration.settings} >= {
+    assert {s.name for s in registration.declared_settings()} >= {
         "ssh_key_name",
         "region",
         "request_interval",
@@ -57,6 +60,7 @@ def test_discovery_imports_no_http_client_and_contacts_nothing() -> None:
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {"httpx", "httpcore", "h11"})
         assert not loaded, loaded
         assert "provider_lambda.testing" not in sys.modules
+        assert "provider_lambda._provider" not in sys.modules
         """
     )
     env = {"PATH": "/usr/bin:/bin", "LAMBDA_API_URL": "http://127.0.0.1:9/api/v1"}
@@ -70,19 +74,23 @@ def test_settings_fall_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LAMBDA_API_KEY", "from-env")
     monkeypatch.setenv("LAMBDA_API_URL", "http://127.0.0.1:1/api/v1")
     monkeypatch.setenv("LAMBDA_SSH_KEY_NAME", "env-key")
-    resolved = LambdaSettings.resolve()
+    resolved = resolve_settings(LambdaSettings, {}, provider="lambda")
     assert (resolved.api_key, resolved.base_url, resolved.ssh_key_name) == (
         "from-env",
         "http://127.0.0.1:1/api/v1",
         "env-key",
     )
-    explicit = LambdaSettings.resolve(api_key="given", base_url="http://127.0.0.1:2/api/v1")
+    explicit = resolve_settings(
+        LambdaSettings, {"api_key": "given", "base_url": "http://127.0.0.1:2/api/v1"}, provider="lambda"
+    )
     assert (explicit.api_key, explicit.base_url) == ("given", "http://127.0.0.1:2/api/v1")
 
 
 def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LAMBDA_API_URL", raising=False)
-    assert LambdaSettings.resolve().base_url == "https://cloud.lambda.ai/api/v1"
+    assert (
+        resolve_settings(LambdaSettings, {}, provider="lambda").base_url == "https://cloud.lambda.ai/api/v1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,12 +113,25 @@ def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
         ("api_key", f"{SECRET}\u00e9"),
     ],
 )
-def test_bad_settings_are_invalid_spec(name: str, value: object) -> None:
+def test_bad_settings_are_value_errors_naming_the_setting(name: str, value: object) -> None:
     settings: dict[str, Any] = {"base_url": "http://127.0.0.1:9/api/v1", name: value}
-    with pytest.raises(ProviderError) as caught:
-        LambdaProvider(**settings)
-    assert caught.value.code is ErrorCode.INVALID_SPEC
-    assert f"'{name}'" in caught.value.message
+    with pytest.raises(ValueError, match=f"setting '{name}'") as caught:
+        resolve_settings(LambdaSettings, settings, provider="lambda")
+    assert f"'{name}'" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert SECRET not in repr(caught.value)
+
+
+def test_a_bad_setting_fails_the_handle_at_first_use_without_showing_the_key() -> None:
+    registry = provider_core.ProviderRegistry()
+    registry.add(registration)
+    handle = registry.get("lambda", api_key=f"{SECRET}\u00e9")
+    try:
+        with pytest.raises(ValueError, match="setting 'api_key'") as caught:
+            handle.list_instances()
+    finally:
+        registry.close()
+    assert "'api_key'" in str(caught.value)
     assert SECRET not in str(caught.value)
 
 
@@ -141,7 +162,7 @@ def test_handle_spawn_returns_generic_types_with_core_tags(emulator: LambdaEmula
     try:
         instance = handle.spawn(SpawnOptions(name="h", instance_type="gpu_1x_a10", idempotency_key="h-1"))
         assert type(instance) is provider_core.ProviderInstance
-        assert instance.tags[provider_core.MANAGED_TAG] == "true"
+        assert instance.tags[MANAGED_TAG] == "true"
         assert [i.id for i in handle.list_instances()] == [instance.id]
         with pytest.raises(provider_core.CapabilityNotSupported):
             handle.spawn(SpawnOptions(name="s", instance_type="gpu_1x_a10", spot=True))

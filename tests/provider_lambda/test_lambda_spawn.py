@@ -8,17 +8,17 @@ from collections.abc import Callable
 import pytest
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
     BootstrapConfig,
     BootstrapFormat,
     ErrorCode,
     InstanceStatus,
     NetworkConfig,
     ProviderError,
+    ProviderHandle,
     SpawnOptions,
     VolumeAttachment,
 )
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_lambda import LambdaProvider
 from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, REGIONS, Fault, LambdaEmulator
 
@@ -30,12 +30,13 @@ def launches(emulator: LambdaEmulator) -> list[dict[str, object]]:
 
 
 def test_spawn_sends_type_region_name_key_user_data_and_tags(
-    provider: LambdaProvider, emulator: LambdaEmulator
+    handle: ProviderHandle, provider: LambdaProvider, emulator: LambdaEmulator
 ) -> None:
-    bootstrap = provider.generate_bootstrap(
+    # Through a handle: the core adds the management and idempotency tags, the provider sends them as given.
+    bootstrap = handle.generate_bootstrap(
         BootstrapConfig(control_plane_url="https://cp.example", instance_token="tok-123")
     )
-    instance = provider.spawn(
+    instance = handle.spawn(
         SpawnOptions(
             name="trainer",
             instance_type="gpu_1x_a10",
@@ -94,10 +95,12 @@ def test_spawn_with_shell_bootstrap_passes_the_script_as_user_data(
     ],
 )
 def test_invalid_spawn_options_fail_before_any_request(
-    provider: LambdaProvider, emulator: LambdaEmulator, options: SpawnOptions, fragment: str
+    handle: ProviderHandle, emulator: LambdaEmulator, options: SpawnOptions, fragment: str
 ) -> None:
+    # Through a handle: spot, volumes and network are refused by the core's capability gating,
+    # the rest by Lambda's own limits in the provider.
     with pytest.raises(ProviderError) as caught:
-        provider.spawn(options)
+        handle.spawn(options)
     assert caught.value.code is ErrorCode.INVALID_SPEC
     assert fragment in caught.value.message
     assert emulator.exchanges == []

@@ -8,7 +8,8 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,17 @@ import attrs
 import pytest
 
 from provider_core import ProviderHandle, ProviderRegistry
-from provider_orbstack import OrbStackProvider
+from provider_core.author import resolve_settings
+from provider_orbstack import OrbStackProvider, OrbStackSettings
 from provider_orbstack._registration import registration
 from provider_orbstack.testing import test_double
 
 FAKE_ORB = Path(__file__).with_name("fake_orb.py")
+
+
+def build_provider(*, clock: Callable[[], float] = time.time, **settings: Any) -> OrbStackProvider:
+    """A provider built outside any registry, its settings resolved (and the environment read) by the core."""
+    return OrbStackProvider(resolve_settings(OrbStackSettings, settings, provider="orbstack"), clock=clock)
 
 
 class Clock:

@@ -20,6 +20,7 @@ from provider_core import (
     call_with_timeout,
     retry,
 )
+from provider_core.testing.memory import registration as memory_registration
 from provider_orbstack.chaos import (
     ChaosConfig,
     Constraints,
@@ -27,7 +28,6 @@ from provider_orbstack.chaos import (
     ProviderChaos,
     enable_chaos,
 )
-from tests.provider_core.memory import registration as memory_registration
 
 SMALL = SpawnOptions(name="web", instance_type="small")
 

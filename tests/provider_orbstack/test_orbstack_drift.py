@@ -11,8 +11,8 @@ from provider_core import (
     ProviderRegistry,
     SpawnOptions,
 )
+from provider_core.testing.memory import registration as memory_registration
 from provider_orbstack.chaos import ORPHAN_TAG, RETAG_TAG, ChaosConfig, Drift, ProviderChaos, enable_chaos
-from tests.provider_core.memory import registration as memory_registration
 from tests.provider_orbstack.conftest import Clock
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from provider_core import (
-    MANAGED_TAG,
     BootstrapConfig,
     BootstrapFormat,
     BootstrapScript,
@@ -20,23 +19,28 @@ from provider_core import (
     ProviderRegistry,
     SpawnOptions,
 )
-from provider_orbstack import OrbStackInstance, OrbStackProvider
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
+from provider_orbstack import OrbStackInstance
 from provider_orbstack._orbctl import OrbCli, OrbctlBackend
 from provider_orbstack._registration import registration
-from tests.provider_orbstack.conftest import Clock, FakeOrb
+from tests.provider_orbstack.conftest import Clock, FakeOrb, build_provider
 
 
 @pytest.fixture
-def orb_handle(fake_orb: FakeOrb, tmp_path: Path) -> Iterator[ProviderHandle]:
+def orb_registry(fake_orb: FakeOrb) -> Iterator[ProviderRegistry]:
     registry = ProviderRegistry()
     registry.add(registration)
-    handle = registry.get("orbstack", metadata_path=str(tmp_path / "meta.db"))  # backend auto
-    yield handle
+    yield registry
     registry.close()
 
 
+@pytest.fixture
+def orb_handle(orb_registry: ProviderRegistry, tmp_path: Path) -> ProviderHandle:
+    return orb_registry.get("orbstack", metadata_path=str(tmp_path / "meta.db"))  # backend auto
+
+
 def test_auto_picks_orbctl_when_orb_is_on_path(fake_orb: FakeOrb, tmp_path: Path) -> None:
-    provider = OrbStackProvider(metadata_path=str(tmp_path / "m.db"), arch="amd64")
+    provider = build_provider(metadata_path=str(tmp_path / "m.db"), arch="amd64")
     assert isinstance(provider.backend, OrbctlBackend)
     assert provider.backend.cli.executable == str(fake_orb.bin / "orb")
     provider.spawn(SpawnOptions(name="x", instance_type="small", tags={MANAGED_TAG: "true"}))
@@ -45,15 +49,17 @@ def test_auto_picks_orbctl_when_orb_is_on_path(fake_orb: FakeOrb, tmp_path: Path
 
 def test_a_reservation_whose_create_never_finished_expires(fake_orb: FakeOrb, tmp_path: Path) -> None:
     clock = Clock()
-    provider = OrbStackProvider(metadata_path=str(tmp_path / "m.db"), orb_timeout=60, clock=clock)
+    provider = build_provider(metadata_path=str(tmp_path / "m.db"), orb_timeout=60, clock=clock)
     assert isinstance(provider.backend, OrbctlBackend)
     with provider.backend.meta.write() as conn:  # what a process killed during `orb create` leaves behind
         conn.execute(
             "INSERT INTO machines (name, idempotency_key, instance_type, region, image, tags, created_at)"
             " VALUES ('half-made', 'k', 'small', 'local', 'ubuntu', ?, ?)",
-            (json.dumps({MANAGED_TAG: "true"}), clock.now),
+            (json.dumps({MANAGED_TAG: "true", IDEMPOTENCY_TAG: "k"}), clock.now),
         )
-    options = SpawnOptions(name="x", instance_type="small", tags={MANAGED_TAG: "true"}, idempotency_key="k")
+    # The tags a spawn through a handle carries: the core adds both.
+    tags = {MANAGED_TAG: "true", IDEMPOTENCY_TAG: "k"}
+    options = SpawnOptions(name="x", instance_type="small", tags=tags, idempotency_key="k")
     assert provider.get_instance("half-made").status is InstanceStatus.PENDING  # type: ignore[union-attr]
     assert provider.spawn(options).status is InstanceStatus.PENDING  # that create may still be running
     assert fake_orb.machines() == {}
@@ -228,17 +234,19 @@ def test_retry_returns_the_machine_that_appeared_after_an_unknown_outcome(
 
 
 def test_machines_without_the_managed_tag_do_not_exist(
-    orb_handle: ProviderHandle, fake_orb: FakeOrb, tmp_path: Path
+    orb_registry: ProviderRegistry, orb_handle: ProviderHandle, fake_orb: FakeOrb, tmp_path: Path
 ) -> None:
-    direct = OrbStackProvider(metadata_path=str(tmp_path / "meta.db"))  # the handle's metadata file
+    direct = build_provider(metadata_path=str(tmp_path / "meta.db"))  # the handle's metadata file
     untagged = direct.spawn(SpawnOptions(name="untagged", instance_type="small", tags={"team": "x"}))
     assert untagged.status is InstanceStatus.RUNNING
     ours = orb_handle.spawn(SpawnOptions(name="ours", instance_type="small"))
     assert [i.id for i in orb_handle.list_instances()] == [ours.id]
     assert orb_handle.get_instance(untagged.id) is None
-    assert direct.get_instance(untagged.id) is None
+    # A direct hook call passes through the core's rules too.
+    hook = orb_registry.plugin_manager.hook
+    assert hook.get_instance(provider="orbstack", provider_id=untagged.id) is None
     orb_handle.terminate(untagged.id)
-    direct.terminate(untagged.id)
+    hook.terminate(provider="orbstack", provider_id=untagged.id)
     assert untagged.id in fake_orb.machines()
     assert not any(c[0] == "delete" for c in fake_orb.calls())
 
@@ -259,11 +267,13 @@ def test_backend_rejects_what_orbstack_cannot_do(orb_handle: ProviderHandle) -> 
     spot, snapshots = orb_handle.spot, orb_handle.snapshots
     assert spot is not None
     assert snapshots is not None
+    # The core answers NOT_FOUND for an unknown machine first: ask for a snapshot of a real one.
+    machine = orb_handle.spawn(SpawnOptions(name="real", instance_type="small"))
     cases: list[Callable[[], object]] = [
         lambda: orb_handle.spawn(SpawnOptions(name="a", instance_type="small", region="local-2")),
         lambda: orb_handle.spawn(SpawnOptions(name="a", instance_type="small", spot=True)),
         lambda: spot.prices("small"),
-        lambda: snapshots.create("x", "n"),
+        lambda: snapshots.create(machine.id, "n"),
         lambda: orb_handle.spawn(
             SpawnOptions(
                 name="a",
@@ -290,7 +300,7 @@ def test_machine_verbs_without_a_name_are_refused(fake_orb: FakeOrb) -> None:
 
 
 def test_missing_orb_and_timeouts_are_unavailable(tmp_path: Path, fake_orb: FakeOrb) -> None:
-    missing = OrbStackProvider(
+    missing = build_provider(
         backend="orbctl", orb_path=str(tmp_path / "nope"), metadata_path=str(tmp_path / "m.db")
     )
     with pytest.raises(ProviderError) as caught:
@@ -299,7 +309,7 @@ def test_missing_orb_and_timeouts_are_unavailable(tmp_path: Path, fake_orb: Fake
     slow = tmp_path / "slow-orb"
     slow.write_text("#!/bin/sh\nexec sleep 5\n")
     slow.chmod(0o755)
-    hung = OrbStackProvider(
+    hung = build_provider(
         backend="orbctl", orb_path=str(slow), orb_timeout=0.2, metadata_path=str(tmp_path / "m.db")
     )
     with pytest.raises(ProviderError) as caught:

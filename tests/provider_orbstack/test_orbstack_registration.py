@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
-from provider_core import (
-    HeartbeatKind,
-    HeartbeatTask,
-    ProviderHandle,
-    ProviderRegistry,
-    Tier,
-)
+from provider_core import HeartbeatKind, HeartbeatTask, ProviderHandle, ProviderRegistry, Tier
+from provider_core.testing.memory import registration as memory_registration
 from provider_orbstack._hooks import hooks
 from provider_orbstack._registration import registration
 from provider_orbstack._sim import SCHEMA_VERSION
-from tests.provider_core.memory import registration as memory_registration
 
 
 def test_registration_declares_the_testing_tier_and_required_flags() -> None:
@@ -28,7 +23,7 @@ def test_registration_declares_the_testing_tier_and_required_flags() -> None:
     assert caps.multi_region
     assert registration.compliance is not None
     assert registration.compliance.alt_region == "local-2"
-    assert {s.env for s in registration.settings} >= {"ORBSTACK_SIM_STATE", "ORBSTACK_BACKEND"}
+    assert {s.env for s in registration.declared_settings()} >= {"ORBSTACK_SIM_STATE", "ORBSTACK_BACKEND"}
 
 
 def test_importing_registration_and_chaos_loads_no_sdk() -> None:
@@ -38,6 +33,23 @@ def test_importing_registration_and_chaos_loads_no_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_discovery_imports_neither_the_provider_nor_its_backends() -> None:
+    code = (
+        "import json, sys, provider_orbstack._registration, provider_orbstack.chaos;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('provider_orbstack.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out))
+    assert not loaded & {
+        "provider_orbstack._provider",
+        "provider_orbstack._client",
+        "provider_orbstack._sim",
+        "provider_orbstack._orbctl",
+        "provider_orbstack._db",
+    }
+    assert registration.provider == "provider_orbstack._provider:OrbStackProvider"
 
 
 def test_test_double_yields_a_private_sim_and_removes_it() -> None:

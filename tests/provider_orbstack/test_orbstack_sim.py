@@ -18,14 +18,16 @@ from provider_core import (
     ProviderError,
     ProviderHandle,
     ProviderInstance,
+    ProviderRegistry,
     SnapshotStatus,
     SpawnOptions,
     SpotRequestStatus,
 )
-from provider_orbstack import OrbStackInstance, OrbStackProvider
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
+from provider_orbstack import OrbStackInstance, OrbStackProvider, OrbStackSettings
 from provider_orbstack._catalog import spot_price
 from provider_orbstack._sim import SimBackend
-from tests.provider_orbstack.conftest import Clock
+from tests.provider_orbstack.conftest import Clock, build_provider
 
 
 def spawn(handle: ProviderHandle, name: str = "web", **kw: object) -> ProviderInstance:
@@ -77,7 +79,7 @@ def test_separate_provider_objects_share_machines_through_the_file(
     handle: ProviderHandle, tmp_path: Path
 ) -> None:
     instance = spawn(handle)
-    other = OrbStackProvider(backend="sim", state_path=str(tmp_path / "sim.db"))
+    other = build_provider(backend="sim", state_path=str(tmp_path / "sim.db"))
     assert [i.id for i in other.list_instances()] == [instance.id]
 
 
@@ -220,6 +222,20 @@ def test_status_override_is_visible_and_reported_by_reconcile(handle: ProviderHa
     ]
 
 
+def test_idempotency_key_never_matches_a_machine_provider_core_does_not_manage(
+    handle: ProviderHandle,
+) -> None:
+    # Made outside provider-core with the key tag but without the management tag: it claims no key.
+    tags = {IDEMPOTENCY_TAG: "job-1"}
+    foreign = handle.provider.spawn(
+        SpawnOptions(name="foreign", instance_type="small", idempotency_key="job-1", tags=tags)
+    )
+    ours = spawn(handle, idempotency_key="job-1")
+    assert ours.id != foreign.id
+    assert spawn(handle, idempotency_key="job-1").id == ours.id
+    assert [i.id for i in handle.list_instances()] == [ours.id]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -246,23 +262,28 @@ def test_status_override_is_visible_and_reported_by_reconcile(handle: ProviderHa
         ("metadata_path", 3),
     ],
 )
-def test_bad_settings_are_invalid_spec_naming_the_setting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: object
+def test_bad_settings_are_value_errors_from_the_core_naming_the_setting(
+    registry: ProviderRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: object
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a path setting wrongly accepted must not litter the working directory
     settings: dict[str, Any] = {"backend": "sim", "state_path": str(tmp_path / "s.db")}
     if name in {"orb_timeout", "arch", "metadata_path"}:
         settings = {"backend": "orbctl", "orb_path": "/bin/true", "metadata_path": str(tmp_path / "m.db")}
     settings[name] = value
-    with pytest.raises(ProviderError) as caught:
-        OrbStackProvider(**settings)
-    assert caught.value.code is ErrorCode.INVALID_SPEC
-    assert name in caught.value.message
+    with pytest.raises(ValueError) as caught:  # noqa: PT011 - the message is checked below
+        registry.get("orbstack", **settings).list_instances()
+    assert f"setting '{name}' of provider 'orbstack'" in str(caught.value)
     assert list(tmp_path.iterdir()) == []  # refused before any file was made
 
 
+def test_a_backend_name_the_core_did_not_parse_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        OrbStackProvider(OrbStackSettings(backend="cloud", state_path=str(tmp_path / "s.db")))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_good_settings_in_every_accepted_form(tmp_path: Path) -> None:
-    provider = OrbStackProvider(
+    provider = build_provider(
         backend="sim",
         state_path=tmp_path / "s.db",
         boot_delay="0.5",
@@ -277,15 +298,20 @@ def test_good_settings_in_every_accepted_form(tmp_path: Path) -> None:
     assert provider.backend.db.path == tmp_path / "s.db"
 
 
-def test_machines_without_the_managed_tag_do_not_exist(handle: ProviderHandle, clock: Clock) -> None:
+def test_machines_without_the_managed_tag_do_not_exist(
+    registry: ProviderRegistry, handle: ProviderHandle, clock: Clock
+) -> None:
     untagged = handle.provider.spawn(SpawnOptions(name="untagged", instance_type="small", tags={"a": "b"}))
     ours = spawn(handle, "ours")
+    assert ours.tags[MANAGED_TAG] == "true"  # added by the core; the sim stores the tags it is given
     clock.advance(1.0)
     assert [i.id for i in handle.list_instances()] == [ours.id]
     assert handle.get_instance(untagged.id) is None
-    assert handle.provider.get_instance(untagged.id) is None
+    # A direct hook call passes through the core's rules too.
+    hook = registry.plugin_manager.hook
+    assert hook.get_instance(provider="orbstack", provider_id=untagged.id) is None
     handle.terminate(untagged.id)  # unknown to provider-core: a no-op, not an error
-    handle.provider.terminate(untagged.id)
+    hook.terminate(provider="orbstack", provider_id=untagged.id)
     with sqlite3.connect(sim(handle).db.path) as conn:
         assert conn.execute("SELECT terminate_at FROM machines WHERE id = ?", (untagged.id,)).fetchone() == (
             None,
@@ -299,7 +325,7 @@ def test_machines_without_the_managed_tag_do_not_exist(handle: ProviderHandle, c
 def test_settings_fall_back_to_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORBSTACK_SIM_STATE", str(tmp_path / "env.db"))
     monkeypatch.setenv("ORBSTACK_SIM_MAX_INSTANCES", "0")
-    provider = OrbStackProvider(backend="sim")
+    provider = build_provider(backend="sim")
     assert isinstance(provider.backend, SimBackend)
     assert provider.backend.db.path == tmp_path / "env.db"
     with pytest.raises(ProviderError) as caught:
@@ -310,18 +336,19 @@ def test_settings_fall_back_to_environment(tmp_path: Path, monkeypatch: pytest.M
 def test_default_state_path_is_under_the_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     monkeypatch.delenv("ORBSTACK_SIM_STATE", raising=False)
-    provider = OrbStackProvider(backend="sim")
-    assert provider.backend.db.path == tmp_path / "provider-core" / "orbstack-sim.db"  # type: ignore[union-attr]
+    provider = build_provider(backend="sim")
+    assert isinstance(provider.backend, SimBackend)
+    assert provider.backend.db.path == tmp_path / "provider-core" / "orbstack-sim.db"
 
 
 def test_unusable_database_maps_to_a_provider_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.raises(ProviderError) as caught:
-        OrbStackProvider(backend="sim", state_path=str(blocker / "sim.db"))
+        build_provider(backend="sim", state_path=str(blocker / "sim.db"))
     assert caught.value.code in {ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL}
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ProviderError) as caught:
-        OrbStackProvider(backend="sim", state_path=str(corrupt))
+        build_provider(backend="sim", state_path=str(corrupt))
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)

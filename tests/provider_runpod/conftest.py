@@ -1,4 +1,5 @@
-"""Fixtures: an emulator per test whose REST exchanges are checked against the v2 spec, and providers."""
+"""Fixtures: an emulator per test whose REST exchanges are checked against the v2 spec, providers built
+directly (what RunPod-specific code does), and handles (what the core's rules apply to)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from provider_runpod import RunPodProvider
+import provider_core
+from provider_core.author import resolve_settings
+from provider_runpod import RunPodProvider, RunPodSettings
 from provider_runpod.testing import Emulator
 from tests.fake_clock import FakeClock
 from tests.provider_runpod import spec
@@ -37,8 +40,8 @@ def make_provider(emulator: Emulator, clock: FakeClock) -> Iterator[Callable[...
     built: list[RunPodProvider] = []
 
     def make(**overrides: Any) -> RunPodProvider:
-        settings: dict[str, Any] = {**emulator.settings, "clock": clock, "sleep": clock.sleep, **overrides}
-        provider = RunPodProvider(**settings)
+        settings = resolve_settings(RunPodSettings, {**emulator.settings, **overrides}, provider="runpod")
+        provider = RunPodProvider(settings, clock=clock, sleep=clock.sleep)
         built.append(provider)
         return provider
 
@@ -50,6 +53,14 @@ def make_provider(emulator: Emulator, clock: FakeClock) -> Iterator[Callable[...
 @pytest.fixture
 def provider(make_provider: Callable[..., RunPodProvider]) -> RunPodProvider:
     return make_provider()
+
+
+@pytest.fixture
+def handle(emulator: Emulator) -> Iterator[provider_core.ProviderHandle]:
+    """The provider through the core (contract rules, management tags), talking to this test's emulator."""
+    built = provider_core.discover().get("runpod", **emulator.settings)
+    yield built
+    built.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:

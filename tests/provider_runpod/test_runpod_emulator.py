@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from provider_core import MANAGED_TAG, SpawnOptions, VolumeAttachment
+from provider_core import SpawnOptions, VolumeAttachment
+from provider_core.author import MANAGED_TAG
 from provider_runpod import RunPodProvider
 from provider_runpod.testing import Emulator, Exchange
 from provider_runpod.testing import test_double as start_test_double

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from provider_core import MANAGED_TAG, ErrorCode, ProviderError, SpawnOptions
+from provider_core import ErrorCode, ProviderError, SpawnOptions
+from provider_core.author import MANAGED_TAG
 from provider_runpod import RunPodProvider
 from provider_runpod._errors import ERROR_TABLE, FALLBACK, classify, graphql_error, http_error
 from provider_runpod.testing import NO_CAPACITY, Emulator
@@ -174,7 +175,7 @@ def test_graphql_transport_failures_are_unavailable(provider: RunPodProvider, em
     assert code_of(lambda: provider.get_spot_prices(GPU)).code is ErrorCode.UNAVAILABLE
 
 
-# -- bodies that are not pods, and settings that cannot work -----------------------------------------
+# -- bodies that are not pods -----------------------------------------------------------------------
 
 
 @pytest.mark.invalid_responses
@@ -204,56 +205,3 @@ def test_odd_fields_inside_a_pod_are_dropped_not_raised(
     assert odd is not None
     assert (odd.name, odd.instance_type, odd.gpu_count, odd.network_volume_id) == (None, None, None, None)
     assert (odd.cost_per_hour, odd.image) == (None, None)
-
-
-BAD_URLS = [
-    "http://[::1",
-    "ftp://example.com",
-    "not a url",
-    "http://xn--/",
-    "http://h:99999",
-    "http://a\x7fb/",
-]
-
-
-@pytest.mark.parametrize("setting", ["base_url", "graphql_url"])
-@pytest.mark.parametrize("url", BAD_URLS)
-def test_an_unusable_url_is_invalid_spec_naming_the_setting(setting: str, url: str) -> None:
-    error = code_of(lambda: RunPodProvider(api_key="k", **{setting: url}))  # type: ignore[arg-type]
-    assert error.code is ErrorCode.INVALID_SPEC
-    assert f"the {setting} setting" in error.message
-
-
-def test_an_unusable_url_from_the_environment_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RUNPOD_API_URL", "http://[::1")
-    error = code_of(lambda: RunPodProvider(api_key="k"))
-    assert error.code is ErrorCode.INVALID_SPEC
-    assert "base_url" in error.message
-
-
-def test_a_bad_url_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
-    error = code_of(lambda: RunPodProvider(api_key="k", base_url="http://me:hunter2@[::1/v2"))
-    assert "hunter2" not in str(error)
-
-
-@pytest.mark.parametrize("timeout", ["abc", None, "nan", float("inf"), 0, -1])
-def test_a_bad_timeout_is_invalid_spec(timeout: object) -> None:
-    error = code_of(lambda: RunPodProvider(api_key="k", timeout=timeout))  # type: ignore[arg-type]
-    assert error.code is ErrorCode.INVALID_SPEC
-    assert "timeout" in error.message
-
-
-def test_a_timeout_given_as_text_is_read() -> None:
-    assert RunPodProvider(api_key="k", timeout="12.5").timeout == 12.5
-
-
-def test_a_bad_setting_through_the_core_is_invalid_spec() -> None:
-    import provider_core
-
-    handle = provider_core.discover().get("runpod", api_key="k", base_url="http://[::1")
-    try:
-        error = code_of(handle.list_instances)
-    finally:
-        handle.close()
-    assert error.code is ErrorCode.INVALID_SPEC
-    assert "base_url" in error.message

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 
-from provider_core import IDEMPOTENCY_TAG, MANAGED_TAG, ErrorCode, ProviderError, SpawnOptions
+from provider_core import ErrorCode, ProviderError, SpawnOptions
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_runpod import RunPodProvider
+from provider_runpod._types import TAGS_ENV
 from provider_runpod.testing import Emulator
 
 GPU = "NVIDIA RTX A4000"
@@ -119,3 +122,16 @@ def test_when_the_second_lookup_fails_the_create_error_is_raised(
         provider.spawn(keyed("job-8"))
     assert caught.value.code is ErrorCode.UNAVAILABLE
     assert caught.value.message.startswith("createPod")
+
+
+def test_an_unmanaged_pod_carrying_the_key_does_not_answer_for_it(
+    provider: RunPodProvider, emulator: Emulator
+) -> None:
+    # Someone copied the tags env var but not the management tag: the key is not theirs to claim.
+    env = {TAGS_ENV: json.dumps({IDEMPOTENCY_TAG: "job-9"})}
+    body = {"name": "theirs", "image": "their/image:1", "gpu": {"id": GPU, "count": 1}, "env": env}
+    status, theirs = emulator.account.create_pod(body)
+    assert status == 201, theirs
+    pod = provider.spawn(keyed("job-9"))
+    assert pod.id != theirs["id"]
+    assert creates(emulator) == 1

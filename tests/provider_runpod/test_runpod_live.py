@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from provider_core import MANAGED_TAG, ErrorCode, ListFilter, ProviderError, SpawnOptions
-from provider_runpod import RunPodProvider
+import provider_core
+from provider_core import ErrorCode, ListFilter, ProviderError, ProviderHandle, SpawnOptions
+from provider_core.author import MANAGED_TAG
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("RUNPOD_API_KEY") and os.environ.get("PROVIDER_RUNPOD_LIVE") == "1"),
@@ -24,8 +25,9 @@ RUN_TAG = "provider-core-live-run"
 
 
 @pytest.fixture
-def live() -> Iterator[tuple[RunPodProvider, str]]:
-    provider = RunPodProvider()
+def live() -> Iterator[tuple[ProviderHandle, str]]:
+    # Through the core: settings from the environment, the contract's rules applied.
+    provider = provider_core.discover().get("runpod")
     run_id = uuid.uuid4().hex[:12]
     try:
         yield provider, run_id
@@ -35,22 +37,24 @@ def live() -> Iterator[tuple[RunPodProvider, str]]:
         provider.close()
 
 
-def test_live_pod_lifecycle(live: tuple[RunPodProvider, str]) -> None:
+def test_live_pod_lifecycle(live: tuple[ProviderHandle, str]) -> None:
     provider, run_id = live
-    tags = {MANAGED_TAG: "true", RUN_TAG: run_id}
+    tags = {RUN_TAG: run_id}
     try:
         pod = provider.spawn(SpawnOptions(name=f"pc-live-{run_id}", instance_type=GPU, tags=tags, disk_gb=10))
     except ProviderError as exc:
         if exc.code is ErrorCode.CAPACITY_ERROR:
             pytest.skip(f"no {GPU} capacity right now")
         raise
+    assert pod.tags[MANAGED_TAG] == "true"
     assert provider.get_instance(pod.id) is not None
     assert pod.id in [p.id for p in provider.list_instances(ListFilter(tags={RUN_TAG: run_id}))]
     provider.terminate(pod.id)
     provider.terminate(pod.id)
 
 
-def test_live_spot_prices(live: tuple[RunPodProvider, str]) -> None:
+def test_live_spot_prices(live: tuple[ProviderHandle, str]) -> None:
     provider, _ = live
-    for price in provider.get_spot_prices(GPU):
+    assert provider.spot is not None
+    for price in provider.spot.prices(GPU):
         assert price.price_per_hour > 0

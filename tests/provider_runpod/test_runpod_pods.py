@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable
 
 import pytest
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
     BootstrapConfig,
     BootstrapFormat,
     BootstrapScript,
@@ -19,11 +16,15 @@ from provider_core import (
     InstanceStatus,
     ListFilter,
     ProviderError,
+    ProviderHandle,
     SpawnOptions,
     VolumeAttachment,
 )
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_runpod import RunPodInstance, RunPodProvider
-from provider_runpod._pods import BOOTSTRAP_ENV, BOOTSTRAP_SHA_ENV, START_COMMAND, STATUS_MAP, TAGS_ENV
+from provider_runpod._client import pod_path
+from provider_runpod._pods import BOOTSTRAP_ENV, BOOTSTRAP_SHA_ENV, START_COMMAND
+from provider_runpod._types import STATUS_MAP, TAGS_ENV
 from provider_runpod.testing import Emulator
 
 GPU = "NVIDIA RTX A4000"
@@ -31,7 +32,13 @@ MANAGED = {MANAGED_TAG: "true"}
 
 
 def options(name: str = "pod-a", **kwargs: object) -> SpawnOptions:
+    """Options as the core hands them to the provider: the management tag already added."""
     kwargs.setdefault("tags", MANAGED)
+    return SpawnOptions(name=name, instance_type=GPU, **kwargs)  # type: ignore[arg-type]
+
+
+def caller_options(name: str = "pod-a", **kwargs: object) -> SpawnOptions:
+    """Options as a caller gives them to a handle (which adds the management tag)."""
     return SpawnOptions(name=name, instance_type=GPU, **kwargs)  # type: ignore[arg-type]
 
 
@@ -87,8 +94,6 @@ def test_pod_boots_through_starting_to_running(provider: RunPodProvider) -> None
 
 
 def test_stopped_and_errored_pods_map(provider: RunPodProvider, emulator: Emulator) -> None:
-    from provider_runpod._client import pod_path
-
     pod = provider.spawn(options())
     provider.client.rest("POST", pod_path(pod.id, "/action"), json={"action": "stop"}, what="stop")
     stopped = provider.get_instance(pod.id)
@@ -101,37 +106,48 @@ def test_stopped_and_errored_pods_map(provider: RunPodProvider, emulator: Emulat
     assert errored.status is InstanceStatus.ERROR
 
 
-def test_get_instance_of_unknown_pod_is_none(provider: RunPodProvider) -> None:
-    assert provider.get_instance("doesnotexist") is None
+def test_get_instance_of_unknown_pod_is_none(provider: RunPodProvider, handle: ProviderHandle) -> None:
+    # The provider reports RunPod's 404; the core turns it into None.
+    with pytest.raises(ProviderError) as caught:
+        provider.get_instance("doesnotexist")
+    assert caught.value.code is ErrorCode.NOT_FOUND
+    assert handle.get_instance("doesnotexist") is None
 
 
-def test_pod_id_is_escaped_in_the_path(provider: RunPodProvider, emulator: Emulator) -> None:
-    assert provider.get_instance("../pods") is None
+def test_pod_id_is_escaped_in_the_path(handle: ProviderHandle, emulator: Emulator) -> None:
+    assert handle.get_instance("../pods") is None
     exchange = emulator.exchanges[-1]
     assert (exchange.path, exchange.status) == ("/v2/pods/..%2Fpods", 404)
     assert json.loads(exchange.response_body)["detail"] == "pod not found"
 
 
-def test_terminate_is_idempotent(provider: RunPodProvider, emulator: Emulator) -> None:
-    pod = provider.spawn(options())
-    provider.terminate(pod.id)
-    provider.terminate(pod.id)  # already terminated: nothing to do
-    provider.terminate("never-existed")
+def test_terminate_is_idempotent(handle: ProviderHandle, emulator: Emulator) -> None:
+    pod = handle.spawn(caller_options())
+    handle.terminate(pod.id)
+    handle.terminate(pod.id)  # already terminated: nothing to do
+    handle.terminate("never-existed")
     assert [e.method for e in emulator.exchanges].count("DELETE") == 1
     # RunPod still answers a terminated pod by id: get_instance reports it, as terminated.
-    gone = provider.get_instance(pod.id)
+    gone = handle.get_instance(pod.id)
     assert gone is not None
     assert gone.status is InstanceStatus.TERMINATED
-    assert pod.id not in [p.id for p in provider.list_instances()]
+    assert pod.id not in [p.id for p in handle.list_instances()]
 
 
-def test_a_pod_runpod_no_longer_knows_is_none(provider: RunPodProvider, emulator: Emulator) -> None:
+def test_terminate_is_one_delete(provider: RunPodProvider, emulator: Emulator) -> None:
     pod = provider.spawn(options())
     provider.terminate(pod.id)
+    last = emulator.exchanges[-1]
+    assert (last.method, last.path, last.status) == ("DELETE", f"/v2/pods/{pod.id}", 204)
+
+
+def test_a_pod_runpod_no_longer_knows_is_none(handle: ProviderHandle, emulator: Emulator) -> None:
+    pod = handle.spawn(caller_options())
+    handle.terminate(pod.id)
     with emulator.account.lock:
         del emulator.account.pods[pod.id]  # RunPod purged the terminated pod's record
-    assert provider.get_instance(pod.id) is None
-    provider.terminate(pod.id)
+    assert handle.get_instance(pod.id) is None
+    handle.terminate(pod.id)
 
 
 def foreign_pod(emulator: Emulator, **env: str) -> str:
@@ -148,13 +164,13 @@ def foreign_pod(emulator: Emulator, **env: str) -> str:
     ids=["no-tags", "other-tags", "managed-false"],
 )
 def test_an_unmanaged_pod_does_not_exist_for_provider_core(
-    provider: RunPodProvider, emulator: Emulator, env: dict[str, str]
+    handle: ProviderHandle, emulator: Emulator, env: dict[str, str]
 ) -> None:
     theirs = foreign_pod(emulator, **env)
-    mine = provider.spawn(options())
-    assert [p.id for p in provider.list_instances()] == [mine.id]
-    assert provider.get_instance(theirs) is None
-    provider.terminate(theirs)  # a no-op, and no error: for the caller the id is unknown
+    mine = handle.spawn(caller_options())
+    assert [p.id for p in handle.list_instances()] == [mine.id]
+    assert handle.get_instance(theirs) is None
+    handle.terminate(theirs)  # a no-op, and no error: for the caller the id is unknown
     assert not any(e.method == "DELETE" for e in emulator.exchanges)
     assert emulator.account.pods[theirs]["status"] != "TERMINATED"
 
@@ -166,18 +182,26 @@ def test_terminate_raises_other_errors(provider: RunPodProvider, emulator: Emula
     assert caught.value.code is ErrorCode.UNAVAILABLE
 
 
-def test_list_returns_only_managed_pods_and_applies_the_filter(provider: RunPodProvider) -> None:
-    mine = provider.spawn(options("web-1", region="US-TX-3", tags={**MANAGED, "role": "web"}))
-    other = provider.spawn(options("db-1", region="EU-RO-1", tags={**MANAGED, "role": "db"}))
-    provider.spawn(options("foreign", tags={}))
-    assert {p.id for p in provider.list_instances()} == {mine.id, other.id}
-    assert [p.id for p in provider.list_instances(ListFilter(tags={"role": "web"}))] == [mine.id]
-    assert [p.id for p in provider.list_instances(ListFilter(region="EU-RO-1"))] == [other.id]
-    assert [p.id for p in provider.list_instances(ListFilter(name_prefix="db-"))] == [other.id]
+def test_list_returns_only_managed_pods_and_applies_the_filter(
+    provider: RunPodProvider, handle: ProviderHandle
+) -> None:
+    mine = handle.spawn(caller_options("web-1", region="US-TX-3", tags={"role": "web"}))
+    other = handle.spawn(caller_options("db-1", region="EU-RO-1", tags={"role": "db"}))
+    provider.spawn(options("foreign", tags={}))  # straight to the provider: no management tag
+    assert {p.id for p in handle.list_instances()} == {mine.id, other.id}
+    assert [p.id for p in handle.list_instances(ListFilter(tags={"role": "web"}))] == [mine.id]
+    assert [p.id for p in handle.list_instances(ListFilter(region="EU-RO-1"))] == [other.id]
+    assert [p.id for p in handle.list_instances(ListFilter(name_prefix="db-"))] == [other.id]
     # Four reads so far: both pods have booted.
-    running = provider.list_instances(ListFilter(statuses=[InstanceStatus.RUNNING]))
+    running = handle.list_instances(ListFilter(statuses=[InstanceStatus.RUNNING]))
     assert {p.id for p in running} == {mine.id, other.id}
-    assert provider.list_instances(ListFilter(statuses=[InstanceStatus.PENDING])) == []
+    assert handle.list_instances(ListFilter(statuses=[InstanceStatus.PENDING])) == []
+
+
+def test_the_provider_lists_every_pod_and_leaves_the_rules_to_the_core(provider: RunPodProvider) -> None:
+    mine = provider.spawn(options("web-1"))
+    foreign = provider.spawn(options("foreign", tags={}))
+    assert {p.id for p in provider.list_instances(ListFilter(name_prefix="db-"))} == {mine.id, foreign.id}
 
 
 def test_shell_bootstrap_travels_in_env_and_runs_from_args(
@@ -235,17 +259,12 @@ def test_ssh_keys_ask_for_account_keys_and_port_22(provider: RunPodProvider, emu
     assert body["ports"] == ["22/tcp"]
 
 
-def test_through_the_core_handle(make_provider: Callable[..., RunPodProvider], emulator: Emulator) -> None:
+def test_through_the_core_handle(handle: ProviderHandle) -> None:
     import provider_core
 
-    registry = provider_core.discover()
-    handle = registry.get("runpod", **emulator.settings)
-    try:
-        pod = handle.spawn(SpawnOptions(name="via-core", instance_type=GPU, idempotency_key="job-7"))
-        assert type(pod) is provider_core.ProviderInstance  # projected back to the generic type
-        assert pod.tags[MANAGED_TAG] == "true"
-        assert pod.tags[IDEMPOTENCY_TAG] == "job-7"
-        assert [p.id for p in handle.list_instances()] == [pod.id]
-        handle.terminate(pod.id)
-    finally:
-        handle.close()
+    pod = handle.spawn(SpawnOptions(name="via-core", instance_type=GPU, idempotency_key="job-7"))
+    assert type(pod) is provider_core.ProviderInstance  # projected back to the generic type
+    assert pod.tags[MANAGED_TAG] == "true"
+    assert pod.tags[IDEMPOTENCY_TAG] == "job-7"
+    assert [p.id for p in handle.list_instances()] == [pod.id]
+    handle.terminate(pod.id)

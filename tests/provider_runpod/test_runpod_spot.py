@@ -7,16 +7,17 @@ import json
 import pytest
 
 from provider_core import (
-    MANAGED_TAG,
     ErrorCode,
     InstanceStatus,
     ProviderError,
+    ProviderHandle,
     SpawnOptions,
     SpotRequestStatus,
-    compute_drift,
 )
+from provider_core.author import MANAGED_TAG
+from provider_core.hooks import compute_drift
 from provider_runpod import RunPodProvider
-from provider_runpod._pods import SPOT_ENV, TAGS_ENV
+from provider_runpod._types import SPOT_ENV, TAGS_ENV
 from provider_runpod.testing import CATALOG, Emulator
 
 GPU = "NVIDIA RTX A4000"
@@ -137,25 +138,32 @@ def test_only_stopped_spot_pods_cost_a_reason_lookup(provider: RunPodProvider, e
     assert len(graphql_calls(emulator)) == before
 
 
-def test_cancel_terminates_the_spot_pod_and_is_idempotent(
-    provider: RunPodProvider, emulator: Emulator
-) -> None:
-    request = provider.request_spot_instance(
-        SpawnOptions(name="spot-4", instance_type=GPU, tags=MANAGED), 0.5
-    )
-    provider.cancel_spot_request(request.id)
-    provider.cancel_spot_request(request.id)  # the pod query says null: nothing to do
-    provider.cancel_spot_request("never-existed")
-    assert provider.list_instances() == []
+def test_cancel_terminates_the_spot_pod_and_is_idempotent(handle: ProviderHandle, emulator: Emulator) -> None:
+    assert handle.spot is not None
+    request = handle.spot.request(SpawnOptions(name="spot-4", instance_type=GPU), 0.5)
+    handle.spot.cancel(request.id)
+    handle.spot.cancel(request.id)  # the pod query says null: nothing to do
+    handle.spot.cancel("never-existed")
+    assert handle.list_instances() == []
     assert emulator.account.pods[request.id]["status"] == "TERMINATED"
 
 
+def test_cancel_of_nothing_is_not_found_from_the_provider(provider: RunPodProvider) -> None:
+    # The core turns it into success (above); the provider only reports what RunPod said.
+    options = SpawnOptions(name="spot-8", instance_type=GPU, tags=MANAGED)
+    request = provider.request_spot_instance(options, 0.5)
+    provider.cancel_spot_request(request.id)
+    for request_id in (request.id, "never-existed"):
+        with pytest.raises(ProviderError) as caught:
+            provider.cancel_spot_request(request_id)
+        assert caught.value.code is ErrorCode.NOT_FOUND
+
+
 def test_cancel_treats_pod_not_found_to_terminate_as_success(
-    provider: RunPodProvider, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    handle: ProviderHandle, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    request = provider.request_spot_instance(
-        SpawnOptions(name="spot-5", instance_type=GPU, tags=MANAGED), 0.5
-    )
+    assert handle.spot is not None
+    request = handle.spot.request(SpawnOptions(name="spot-5", instance_type=GPU), 0.5)
     # Gone between the pod query and podTerminate: RunPod answers "pod not found to terminate".
     original = emulator.account.graphql_pod
 
@@ -165,7 +173,7 @@ def test_cancel_treats_pod_not_found_to_terminate_as_success(
         return found
 
     monkeypatch.setattr(emulator.account, "graphql_pod", vanish_after_query)
-    provider.cancel_spot_request(request.id)
+    handle.spot.cancel(request.id)
     answers = [json.loads(e.response_body) for e in emulator.exchanges if e.path == "/graphql"]
     assert answers[-1]["errors"][0]["message"] == "pod not found to terminate"
 
@@ -199,9 +207,15 @@ def test_the_bid_never_exceeds_the_ceiling(provider: RunPodProvider, emulator: E
     assert bid * 3 <= 1.0
 
 
-def test_cancel_leaves_an_unmanaged_spot_pod_alone(provider: RunPodProvider, emulator: Emulator) -> None:
+def test_cancel_leaves_an_unmanaged_spot_pod_alone(
+    handle: ProviderHandle, provider: RunPodProvider, emulator: Emulator
+) -> None:
     data = {"bidPerGpu": 0.5, "cloudType": "SECURE", "gpuCount": 1, "gpuTypeId": GPU, "name": "theirs"}
     theirs = emulator.account.rent_spot(data)["id"]
-    provider.cancel_spot_request(theirs)  # unknown to provider-core: nothing to do, no error
+    assert handle.spot is not None
+    handle.spot.cancel(theirs)  # unknown to provider-core: nothing to do, no error
+    with pytest.raises(ProviderError) as caught:
+        provider.cancel_spot_request(theirs)  # the provider calls it not found; the core, success
+    assert caught.value.code is ErrorCode.NOT_FOUND
     assert emulator.account.pods[theirs]["status"] != "TERMINATED"
     assert not any("podTerminate" in str(call["query"]) for call in graphql_calls(emulator))

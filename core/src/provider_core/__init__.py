@@ -1,30 +1,18 @@
-"""provider-core: the contract, discovery and dispatch for compute-instance providers."""
+"""provider-core: discover compute providers and call them through one typed contract.
 
-from provider_core._bootstrap import render_bootstrap, render_cloud_init, render_shell
-from provider_core._capabilities import OPTIONAL_METHODS, Capabilities, Tier, capability_mismatches
-from provider_core._convert import materialize, project, to_jsonable
-from provider_core._errors import (
-    TAXONOMY,
-    CapabilityNotSupported,
-    ErrorCategory,
-    ErrorCode,
-    ProviderError,
-    as_provider_error,
-    parse_retry_after,
-)
-from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps, managed_tags
-from provider_core._hooks import PROVIDER_METHODS, hookimpl, hookspec
-from provider_core._idempotency import TagAndList
-from provider_core._lifecycle import compute_drift, timed_report
-from provider_core._provider import Provider
-from provider_core._registration import ComplianceProfile, ProviderRegistration, Setting
+This namespace is for callers (control planes, CLIs): discovery, handles, value types and errors.
+Provider authors use `provider_core.author`, hook authors `provider_core.hooks`, test authors
+`provider_core.testing`.
+"""
+
+from provider_core._capabilities import Capabilities, Tier
+from provider_core._convert import to_jsonable
+from provider_core._errors import TAXONOMY, CapabilityNotSupported, ErrorCategory, ErrorCode, ProviderError
+from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps
 from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
 from provider_core._retry import RetryPolicy, call_with_timeout, retry
 from provider_core._sweep import SweepError, sweep, sweep_candidates
 from provider_core._types import (
-    GONE_STATUSES,
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
     BootstrapConfig,
     BootstrapFormat,
     BootstrapScript,
@@ -44,22 +32,15 @@ from provider_core._types import (
     SpotRequest,
     SpotRequestStatus,
     VolumeAttachment,
-    sha256_hex,
 )
 
 __all__ = [
-    "GONE_STATUSES",
-    "IDEMPOTENCY_TAG",
-    "MANAGED_TAG",
-    "OPTIONAL_METHODS",
-    "PROVIDER_METHODS",
     "TAXONOMY",
     "BootstrapConfig",
     "BootstrapFormat",
     "BootstrapScript",
     "Capabilities",
     "CapabilityNotSupported",
-    "ComplianceProfile",
     "DiscoveryError",
     "Drift",
     "DriftKind",
@@ -71,15 +52,12 @@ __all__ = [
     "InstanceStatus",
     "ListFilter",
     "NetworkConfig",
-    "Provider",
     "ProviderError",
     "ProviderHandle",
     "ProviderInstance",
-    "ProviderRegistration",
     "ProviderRegistry",
     "ProviderSnapshot",
     "RetryPolicy",
-    "Setting",
     "SnapshotOps",
     "SnapshotStatus",
     "SpawnOptions",
@@ -88,28 +66,13 @@ __all__ = [
     "SpotRequest",
     "SpotRequestStatus",
     "SweepError",
-    "TagAndList",
     "Tier",
     "UnknownProvider",
     "VolumeAttachment",
-    "as_provider_error",
     "call_with_timeout",
-    "capability_mismatches",
-    "compute_drift",
     "discover",
-    "hookimpl",
-    "hookspec",
-    "managed_tags",
-    "materialize",
-    "parse_retry_after",
-    "project",
-    "render_bootstrap",
-    "render_cloud_init",
-    "render_shell",
     "retry",
-    "sha256_hex",
     "sweep",
     "sweep_candidates",
-    "timed_report",
     "to_jsonable",
 ]

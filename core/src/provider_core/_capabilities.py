@@ -1,4 +1,4 @@
-"""Capability flags, tiers and the methods each optional flag requires."""
+"""Capability flags and tiers (the methods a flag adds are in the method table, _methods.py)."""
 
 from __future__ import annotations
 
@@ -37,24 +37,3 @@ class Capabilities:
 
     def enabled(self) -> tuple[str, ...]:
         return tuple(name for name in self.flag_names() if getattr(self, name))
-
-
-# Flags that add methods to the provider; declaring one without all its methods breaks the provider.
-OPTIONAL_METHODS: dict[str, tuple[str, ...]] = {
-    "snapshots": ("create_snapshot", "get_snapshot_status", "delete_snapshot"),
-    "spot": ("request_spot_instance", "cancel_spot_request", "get_spot_prices"),
-}
-
-
-def capability_mismatches(capabilities: Capabilities, provider_class: type) -> list[str]:
-    """Why the declared flags and the implemented methods disagree (empty when they agree)."""
-    problems = []
-    for flag, methods in OPTIONAL_METHODS.items():
-        present = [m for m in methods if callable(getattr(provider_class, m, None))]
-        declared = getattr(capabilities, flag)
-        if declared and len(present) < len(methods):
-            missing = ", ".join(m for m in methods if m not in present)
-            problems.append(f"declares '{flag}' but does not implement {missing}")
-        elif not declared and present:
-            problems.append(f"implements {', '.join(present)} but does not declare '{flag}'")
-    return problems

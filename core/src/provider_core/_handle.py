@@ -1,24 +1,22 @@
-"""ProviderHandle: what callers hold. Every call goes through a hook; optional groups are typed."""
+"""ProviderHandle: what callers hold. It owns its provider's contract plugin and cached hook callers."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-import attrs
-
-from provider_core._capabilities import Capabilities, capability_mismatches
-from provider_core._convert import each, exactly, project
-from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderError, as_provider_error
+from provider_core._capabilities import Capabilities
+from provider_core._contract import ContractPlugin, InvalidArgument
+from provider_core._dispatch import HookBoard
+from provider_core._errors import ErrorCode, ProviderError, as_provider_error
+from provider_core._methods import capability_mismatches, group_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
+from provider_core._settings import check_names, resolve_settings
 from provider_core._types import (
-    IDEMPOTENCY_TAG,
-    MANAGED_TAG,
     BootstrapConfig,
     BootstrapScript,
     HeartbeatKind,
@@ -34,61 +32,67 @@ from provider_core._types import (
     SpotRequest,
 )
 
-if TYPE_CHECKING:
-    from provider_core._registry import ProviderRegistry
-
 T = TypeVar("T")
-RESERVED_TAG_PREFIX = "provider-core:"
-
-
-def managed_tags(options: SpawnOptions) -> dict[str, str]:
-    """The tags the core puts on every instance it spawns."""
-    tags = {MANAGED_TAG: "true"}
-    if options.idempotency_key:
-        tags[IDEMPOTENCY_TAG] = options.idempotency_key
-    return tags
+P = TypeVar("P", bound=Provider[Any, Any])
 
 
 class SnapshotOps:
     """Snapshot calls; present on a handle only when the provider declares `snapshots`."""
 
     def __init__(self, handle: ProviderHandle) -> None:
-        self._handle = handle
+        self._invoke = handle._invoke
 
     def create(self, provider_id: str, name: str) -> ProviderSnapshot:
-        return self._handle._call(
-            "create_snapshot", exactly(ProviderSnapshot), provider_id=provider_id, name=name
-        )
+        return self._invoke("create_snapshot", provider_id=_require_id(provider_id), name=name)  # type: ignore[no-any-return]
 
     def status(self, snapshot_id: str) -> SnapshotStatus:
-        return self._handle._call("get_snapshot_status", SnapshotStatus, snapshot_id=snapshot_id)
+        return self._invoke("get_snapshot_status", snapshot_id=_require_id(snapshot_id))  # type: ignore[no-any-return]
 
     def delete(self, snapshot_id: str) -> None:
-        self._handle._call("delete_snapshot", None, snapshot_id=snapshot_id)
+        self._invoke("delete_snapshot", snapshot_id=_require_id(snapshot_id))
 
 
 class SpotOps:
     """Spot calls; present on a handle only when the provider declares `spot`."""
 
     def __init__(self, handle: ProviderHandle) -> None:
-        self._handle = handle
+        self._invoke = handle._invoke
 
     def request(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
-        options = self._handle._prepare_spawn(options)
-        return self._handle._call(
-            "request_spot_instance",
-            exactly(SpotRequest),
-            options=options,
-            max_price_per_hour=max_price_per_hour,
+        return self._invoke(  # type: ignore[no-any-return]
+            "request_spot_instance", options=options, max_price_per_hour=max_price_per_hour
         )
 
     def cancel(self, request_id: str) -> None:
-        self._handle._call("cancel_spot_request", None, request_id=request_id)
+        self._invoke("cancel_spot_request", request_id=_require_id(request_id))
 
     def prices(self, instance_type: str, region: str | None = None) -> list[SpotPrice]:
-        return self._handle._call(
-            "get_spot_prices", each(SpotPrice), instance_type=instance_type, region=region
-        )
+        return self._invoke("get_spot_prices", instance_type=instance_type, region=region)  # type: ignore[no-any-return]
+
+
+# The optional groups a handle offers, by flag; checked against the method table in one place.
+OPTIONAL_GROUPS: dict[str, type] = {"snapshots": SnapshotOps, "spot": SpotOps}
+_GROUP_PROBLEMS = [p for flag, group in OPTIONAL_GROUPS.items() for p in group_mismatches(flag, group)]
+if _GROUP_PROBLEMS:  # pragma: no cover - a developer error, caught by the first import in any test
+    raise ImportError("handle groups disagree with the method table: " + "; ".join(_GROUP_PROBLEMS))
+
+
+class WorkflowContext(Generic[P]):
+    """What a workflow receives: its built provider for cloud-specific calls, and the handle's path for
+    every instance it creates or destroys, so wrappers, spawn_tags and the contract's rules see them."""
+
+    def __init__(self, handle: ProviderHandle, provider: P) -> None:
+        self.handle = handle
+        self.provider = provider
+
+    def spawn(self, options: SpawnOptions) -> ProviderInstance:
+        return self.handle.spawn(options)
+
+    def terminate(self, provider_id: str) -> None:
+        self.handle.terminate(provider_id)
+
+    def get_instance(self, provider_id: str) -> ProviderInstance | None:
+        return self.handle.get_instance(provider_id)
 
 
 class ProviderHandle:
@@ -97,14 +101,15 @@ class ProviderHandle:
     snapshots: SnapshotOps | None
     spot: SpotOps | None
 
-    def __init__(
-        self, registry: ProviderRegistry, registration: ProviderRegistration, settings: Mapping[str, Any]
-    ) -> None:
+    def __init__(self, board: HookBoard, registration: ProviderRegistration, settings: Mapping[str, Any]) -> None:
         self.name = registration.name
         self.registration = registration
-        self._registry = registry
+        check_names(self.name, registration.declared_settings(), settings)
+        self._board = board
         self._settings = dict(settings)
-        self._provider: Provider[Any, Any] | None = None
+        self._plugin: ContractPlugin | None = None
+        self._callers: dict[str, Any] = {}
+        self._generation = -1
         # Re-entrant: on_startup hooks run while the provider is being built and may call the handle.
         self._lock = threading.RLock()
         # Calls in progress per thread; close() waits for other threads' calls so none runs unregistered.
@@ -123,45 +128,39 @@ class ProviderHandle:
 
     @property
     def built(self) -> bool:
-        return self._provider is not None
+        return self._plugin is not None
 
     @property
     def provider(self) -> Provider[Any, Any]:
-        """The provider object itself, for workflows and provider-specific code (builds it if needed)."""
+        """The provider object itself, for provider-specific code (builds it if needed)."""
         with self._lock:
-            return self._ensure_built()
+            return self._ensure_built().provider
 
     @property
     def workflows(self) -> Mapping[str, Callable[..., Any]]:
-        """Provider workflows bound to this handle's provider: `handle.workflows["name"](...)`."""
+        """Provider workflows bound to this handle: `handle.workflows["name"](...)`."""
         return {name: partial(self._run_workflow, fn) for name, fn in self.registration.workflows.items()}
 
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
-        return self._call("spawn", exactly(ProviderInstance), options=self._prepare_spawn(options))
+        return self._invoke("spawn", options=options)  # type: ignore[no-any-return]
 
     def terminate(self, provider_id: str) -> None:
-        self._call("terminate", None, provider_id=_require_id(provider_id))
+        self._invoke("terminate", provider_id=_require_id(provider_id))
 
     def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
-        if filter is not None and not isinstance(filter, ListFilter):
-            raise ValueError(f"filter must be a ListFilter, got {type(filter).__name__}")
-        return self._call("list_instances", each(ProviderInstance), filter=filter)
+        return self._invoke("list_instances", filter=filter)  # type: ignore[no-any-return]
 
     def get_instance(self, provider_id: str) -> ProviderInstance | None:
-        found: object = self._call("get_instance", None, provider_id=_require_id(provider_id))
-        return None if found is None else project(found, ProviderInstance)
+        return self._invoke("get_instance", provider_id=_require_id(provider_id))  # type: ignore[no-any-return]
 
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
-        if not isinstance(config, BootstrapConfig):
-            raise ValueError(f"config must be a BootstrapConfig, got {type(config).__name__}")
-        if config.tailscale_auth_key and not self.capabilities.tailscale_native:
-            raise CapabilityNotSupported(self.name, "tailscale_native", "tailscale_auth_key was given")
-        return self._call("generate_bootstrap", exactly(BootstrapScript), config=config)
+        return self._invoke("generate_bootstrap", config=config)  # type: ignore[no-any-return]
 
     def heartbeat(self, task: HeartbeatTask) -> HeartbeatReport:
-        with self._in_use():
-            hook = self._registry._hook_for(self, "on_heartbeat")
-            return project(hook(provider=self.name, task=task, handle=self), HeartbeatReport)
+        report = self._invoke("on_heartbeat", task=task, handle=self)
+        if not isinstance(report, HeartbeatReport):
+            raise ProviderError(ErrorCode.INTERNAL, "on_heartbeat gave no report", provider=self.name)
+        return report
 
     def health_check(self) -> HeartbeatReport:
         return self.heartbeat(HeartbeatTask(HeartbeatKind.HEALTH_CHECK))
@@ -175,71 +174,42 @@ class ProviderHandle:
             me = threading.get_ident()
             while sum(self._in_flight.values()) > self._in_flight[me]:
                 self._idle.wait()
-            if self._provider is None:
+            plugin = self._plugin
+            if plugin is None:
                 return
             try:
                 # on_shutdown hooks still see a built provider, so they can use the handle.
-                self._registry._shut_down(self, self._provider)
+                self._caller("on_shutdown")(provider=self.name)
             finally:
-                self._provider = None
+                self._plugin = None
+                self._board.detach(plugin)
+                plugin.provider.close()
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _prepare_spawn(self, options: SpawnOptions) -> SpawnOptions:
-        if not isinstance(options, SpawnOptions):
-            raise ValueError(f"options must be SpawnOptions, got {type(options).__name__}")
-        reserved = sorted(k for k in options.tags if k.startswith(RESERVED_TAG_PREFIX))
-        if reserved:
-            raise ProviderError(
-                ErrorCode.INVALID_SPEC,
-                f"tag keys starting with '{RESERVED_TAG_PREFIX}' are reserved: {', '.join(reserved)}",
-                provider=self.name,
-            )
-        self._check_supported(options)
-        with self._in_use():
-            extra: dict[str, str] = {}
-            for tags in self._registry._hook_for(self, "spawn_tags")(provider=self.name, options=options):
-                extra.update(tags or {})
-            return attrs.evolve(options, tags={**options.tags, **extra, **managed_tags(options)})
+    def _caller(self, hook: str) -> Any:
+        board = self._board
+        if self._generation != board.generation:
+            self._callers, self._generation = {}, board.generation
+        caller = self._callers.get(hook)
+        if caller is None:
+            caller = self._callers[hook] = board.caller(hook, self.name, self._plugin)
+        return caller
 
-    def _check_supported(self, options: SpawnOptions) -> None:
-        needs = {
-            "spot": options.spot,
-            "idempotent_spawn": options.idempotency_key is not None,
-            "gpu": options.gpu_count is not None,
-            "persistent_volumes": bool(options.volumes),
-            "custom_networking": options.network is not None,
-        }
-        for flag, needed in needs.items():
-            if needed and not getattr(self.capabilities, flag):
-                raise CapabilityNotSupported(self.name, flag, "SpawnOptions asks for it")
+    def _invoke(self, hook: str, **kwargs: Any) -> Any:
+        return self._pinned(lambda _: self._caller(hook)(provider=self.name, **kwargs))
 
-    def _ensure_built(self) -> Provider[Any, Any]:
-        """Build and start the provider unless built; the caller holds the lock."""
-        if self._provider is None:
-            provider = self._build()
-            self._provider = provider
-            try:
-                self._registry._start(self, provider)
-            except BaseException:
-                # A failed start leaves nothing behind, so the next call tries again from scratch.
-                self._provider = None
-                provider.close()
-                raise
-        return self._provider
-
-    @contextmanager
-    def _in_use(self) -> Iterator[Provider[Any, Any]]:
-        """The built provider, kept registered until the block ends; stray errors become ProviderError."""
+    def _pinned(self, call: Callable[[ContractPlugin], T]) -> T:
+        """Run call with the provider built and registered until it ends; stray errors name the provider."""
         me = threading.get_ident()
         with self._lock:
-            provider = self._ensure_built()
+            plugin = self._ensure_built()
             self._in_flight[me] += 1
         try:
-            yield provider
-        except ProviderError:
+            return call(plugin)
+        except (ProviderError, InvalidArgument):
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a wrapper's or workflow's stray exception
             raise as_provider_error(exc, self.name) from exc
         finally:
             with self._lock:
@@ -248,45 +218,64 @@ class ProviderHandle:
                     del self._in_flight[me]
                 self._idle.notify_all()
 
-    def _build(self) -> Provider[Any, Any]:
-        declared = {s.name for s in self.registration.settings}
-        unknown = sorted(set(self._settings) - declared)
-        if declared and unknown:
-            raise ValueError(
-                f"unknown setting(s) for provider '{self.name}': {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(declared))}"
-            )
+    def _ensure_built(self) -> ContractPlugin:
+        """Build and start the provider unless built; the caller holds the lock."""
+        if self._plugin is None:
+            plugin = self._build()
+            self._plugin = plugin
+            self._board.attach(plugin, self.name)
+            try:
+                self._caller("on_startup")(provider=self.name)
+            except BaseException as exc:
+                # A failed start leaves nothing behind, so the next call tries again from scratch.
+                self._plugin = None
+                self._board.detach(plugin)
+                plugin.provider.close()
+                if isinstance(exc, Exception):
+                    raise as_provider_error(exc, self.name) from exc
+                raise
+        return self._plugin
+
+    def _build(self) -> ContractPlugin:
+        registration = self.registration
+        settings_type = registration.settings
         try:
-            provider = self.registration.provider(**self._settings)
-        except ProviderError:
+            factory = registration.provider_factory()
+            if settings_type is None:
+                provider = factory()
+                secrets: list[str] = []
+            else:
+                settings: Any = resolve_settings(settings_type, self._settings, provider=self.name)
+                secrets = [getattr(settings, s.name) for s in registration.declared_settings() if s.secret]
+                provider = factory(settings)
+        except (ProviderError, ValueError):
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise as_provider_error(exc, self.name) from exc
         if not isinstance(provider, Provider):
             raise ProviderError(
-                ErrorCode.INTERNAL,
-                f"factory returned {type(provider).__name__}, not a Provider",
-                provider=self.name,
+                ErrorCode.INTERNAL, f"factory returned {type(provider).__name__}, not a Provider", provider=self.name
             )
-        problems = capability_mismatches(self.capabilities, type(provider))
-        if provider.capabilities != self.capabilities:
-            problems.append("the provider's capabilities differ from its registration's")
+        problems = capability_mismatches(registration.capabilities, type(provider))
         if problems:
+            provider.close()
             raise ProviderError(ErrorCode.INTERNAL, "; ".join(problems), provider=self.name)
-        return provider
+        return ContractPlugin(
+            self.name,
+            provider,
+            registration.capabilities,
+            extra_tags=self._spawn_tags,
+            secrets=[s for s in secrets if isinstance(s, str)],
+        )
 
-    def _call(self, method: str, shape: Callable[[Any], T] | None, **kwargs: Any) -> T:
-        with self._in_use():
-            result = self._registry._hook_for(self, method)(provider=self.name, **kwargs)
-            if shape is None:
-                return result  # type: ignore[no-any-return]
-            if result is None:
-                raise ProviderError(ErrorCode.INTERNAL, f"nothing answered {method}", provider=self.name)
-            return shape(result)
+    def _spawn_tags(self, options: SpawnOptions) -> dict[str, str]:
+        extra: dict[str, str] = {}
+        for tags in self._caller("spawn_tags")(provider=self.name, options=options):
+            extra.update(tags or {})
+        return extra
 
     def _run_workflow(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._in_use() as provider:
-            return fn(provider, *args, **kwargs)
+        return self._pinned(lambda plugin: fn(WorkflowContext(self, plugin.provider), *args, **kwargs))
 
 
 def _require_id(provider_id: str) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from provider_core._errors import ErrorCode, ProviderError
-from provider_core._hooks import hookimpl
+from provider_core._hookspecs import InstanceSource, hookimpl
 from provider_core._types import (
     GONE_STATUSES,
     Drift,
@@ -19,9 +18,6 @@ from provider_core._types import (
     InstanceStatus,
     ProviderInstance,
 )
-
-if TYPE_CHECKING:
-    from provider_core._handle import ProviderHandle
 
 _RECLAIMED = GONE_STATUSES | {InstanceStatus.STOPPING, InstanceStatus.STOPPED}
 
@@ -84,7 +80,7 @@ class DefaultHeartbeat:
     """Registered by every registry; runs last, so a provider's own on_heartbeat wins."""
 
     @hookimpl(trylast=True)
-    def on_heartbeat(self, provider: str, task: HeartbeatTask, handle: ProviderHandle) -> HeartbeatReport:
+    def on_heartbeat(self, provider: str, task: HeartbeatTask, handle: InstanceSource) -> HeartbeatReport:
         def probe() -> tuple[str, list[Drift]]:
             listed = handle.list_instances()
             drift = compute_drift(task.expected, listed) if task.kind is HeartbeatKind.RECONCILE else []

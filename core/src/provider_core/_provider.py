@@ -1,4 +1,9 @@
-"""The provider contract: subclass Provider, implement the five core methods, declare capabilities."""
+"""The provider contract: subclass Provider and implement the five core methods.
+
+Capabilities and settings are declared once, in the distribution's registration; the core applies every
+rule of the contract around these methods (see provider_core._contract), so they hold only what is
+specific to the cloud.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from collections.abc import Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from provider_core._bootstrap import render_bootstrap
-from provider_core._capabilities import Capabilities
 from provider_core._types import (
     BootstrapConfig,
     BootstrapFormat,
@@ -31,7 +35,8 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
     """
 
     name: ClassVar[str]
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    # True when spawn honours SpawnOptions.zone (an availability zone); the core rejects a zone otherwise.
+    placement_zones: ClassVar[bool] = False
     # The formats generate_bootstrap can deliver, preferred first.
     bootstrap_formats: ClassVar[tuple[BootstrapFormat, ...]] = (
         BootstrapFormat.CLOUD_INIT,
@@ -44,15 +49,16 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
 
     @abstractmethod
     def terminate(self, provider_id: str) -> None:
-        """Destroy an instance; never raise for an unknown or already terminated id."""
+        """Destroy a managed, live instance (the core checks that first); NOT_FOUND counts as success."""
 
     @abstractmethod
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[TInstance]:
-        """List the instances this ecosystem manages, narrowed by filter."""
+        """List instances; filtering server side is an optimisation (the core applies filter and drops
+        instances without the management tag)."""
 
     @abstractmethod
     def get_instance(self, provider_id: str) -> TInstance | None:
-        """Return the instance, or None when it does not exist."""
+        """Return the instance, or None (or raise NOT_FOUND) when it does not exist."""
 
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
         """Render the script that joins a new instance to the control plane."""

@@ -5,27 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
 from provider_core import _validate as v
 from provider_core._capabilities import Capabilities, Tier
-from provider_core._provider import Provider
+from provider_core._settings import Setting, declared_settings
+
+if TYPE_CHECKING:
+    from provider_core._provider import Provider
 
 TestDouble = Callable[[], AbstractContextManager[Mapping[str, Any]]]
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-
-
-@frozen
-class Setting:
-    """A keyword the provider factory accepts, documented for `providers info` and checked by the core."""
-
-    name: str
-    description: str = ""
-    env: str | None = None
-    secret: bool = False
 
 
 @frozen
@@ -48,25 +42,37 @@ def _contracts(value: Iterable[type | str]) -> tuple[type | str, ...]:
     return tuple(value)
 
 
-def _settings(value: Iterable[Setting]) -> tuple[Setting, ...]:
-    return tuple(value)
-
-
 @frozen
 class ProviderRegistration:
+    """What a distribution publishes: read by discovery without building (or importing) the provider."""
+
     name: str = field(validator=v.text(pattern=NAME_PATTERN.pattern))
     tier: Tier = field(converter=Tier)
     capabilities: Capabilities = field(validator=v.of_type(Capabilities))
-    # Usually the Provider subclass itself; called with the handle's settings on first use.
-    provider: Callable[..., Provider[Any, Any]] = field(validator=v.of_type(Callable))  # type: ignore[arg-type]
+    # The Provider subclass, a factory, or "module:attr" imported when the provider is first built.
+    provider: Callable[..., Provider[Any, Any]] | str = field(validator=v.of_type((str, Callable)))  # type: ignore[arg-type]
+    # An attrs class of `setting(...)` fields; the provider is built with an instance of it.
+    settings: type | None = field(default=None, validator=v.of_type(type, optional=True))
     hooks: tuple[object, ...] = field(default=(), converter=_hook_objects)
     workflows: Mapping[str, Callable[..., Any]] = field(factory=dict)
     # Test classes, or "module:Class" paths imported only by the compliance suite.
     contracts: tuple[type | str, ...] = field(default=(), converter=_contracts)
     compliance: ComplianceProfile | None = None
     version: str | None = None
-    settings: tuple[Setting, ...] = field(default=(), converter=_settings)
     description: str = ""
 
+    def declared_settings(self) -> tuple[Setting, ...]:
+        return declared_settings(self.settings)
+
     def setting(self, name: str) -> Setting | None:
-        return next((s for s in self.settings if s.name == name), None)
+        return next((s for s in self.declared_settings() if s.name == name), None)
+
+    def provider_factory(self) -> Callable[..., Provider[Any, Any]]:
+        """The provider class or factory, imported now when the registration names it by path."""
+        if not isinstance(self.provider, str):
+            return self.provider
+        module, _, attr = self.provider.partition(":")
+        loaded: Any = import_module(module)
+        for part in attr.split("."):
+            loaded = getattr(loaded, part)
+        return loaded  # type: ignore[no-any-return]

@@ -10,14 +10,10 @@ from importlib.metadata import EntryPoint
 from typing import Any
 
 import attrs
-import pluggy
 
-from provider_core import _hooks
-from provider_core._adapter import ProviderPlugin
-from provider_core._capabilities import capability_mismatches
-from provider_core._errors import as_provider_error
+from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
-from provider_core._lifecycle import DefaultHeartbeat
+from provider_core._methods import capability_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
 
@@ -37,15 +33,13 @@ class ProviderRegistry:
     """Registrations by name, the pluggy manager, and the handles built from them."""
 
     def __init__(self) -> None:
-        self.plugin_manager = pluggy.PluginManager(_hooks.PROJECT)
-        self.plugin_manager.add_hookspecs(_hooks)
-        self.plugin_manager.register(DefaultHeartbeat(), name="provider_core.default_heartbeat")
+        self._board = HookBoard()
+        # Downstream plugins may be registered here directly (plugin_manager.register(obj)).
+        self.plugin_manager = self._board.manager
         self._registrations: dict[str, ProviderRegistration] = {}
         self._sources: dict[str, str] = {}
         self._broken: dict[str, str] = {}
         self._broken_plugins: dict[str, str] = {}
-        self._provider_hooks: dict[str, list[object]] = {}
-        self._adapters: dict[ProviderHandle, ProviderPlugin] = {}
         self._handles: dict[Hashable, ProviderHandle] = {}
         self._lock = threading.RLock()
 
@@ -85,16 +79,7 @@ class ProviderRegistry:
             problems = [f"name '{registration.name}' is already taken by {self._sources[registration.name]}"]
         if problems:
             raise ValueError(f"provider '{getattr(registration, 'name', '?')}': " + "; ".join(problems))
-        hooks = list(registration.hooks)
-        try:
-            for hook_object in hooks:
-                self._register_checked(hook_object, f"provider-hooks:{registration.name}:{id(hook_object)}")
-        except Exception:
-            for hook_object in hooks:
-                if self.plugin_manager.is_registered(hook_object):
-                    self.plugin_manager.unregister(hook_object)
-            raise
-        self._provider_hooks[registration.name] = hooks
+        self._board.add_provider_hooks(registration.name, list(registration.hooks))
         self._registrations[registration.name] = registration
         self._sources[registration.name] = source
 
@@ -126,16 +111,9 @@ class ProviderRegistry:
     def load_plugin(self, entry_point: EntryPoint) -> None:
         """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
         try:
-            self._register_checked(entry_point.load(), f"plugin:{entry_point.name}")
+            self._board.register(entry_point.load(), f"plugin:{entry_point.name}")
         except (Exception, SystemExit) as exc:
             self._broken_plugins[entry_point.name] = f"{type(exc).__name__}: {exc}"
-
-    def _register_checked(self, plugin: object, name: str) -> None:
-        self.plugin_manager.register(plugin, name=name)
-        unknown = [c.name for c in self.plugin_manager.get_hookcallers(plugin) or [] if c.spec is None]
-        if unknown:
-            self.plugin_manager.unregister(plugin)
-            raise ValueError(f"implements hooks with no specification: {', '.join(sorted(unknown))}")
 
     # -- using ------------------------------------------------------------------------------------
 
@@ -146,50 +124,15 @@ class ProviderRegistry:
         key = (name, tuple(sorted((k, repr(v)) for k, v in settings.items())))
         with self._lock:
             if key not in self._handles:
-                self._handles[key] = ProviderHandle(self, registration, settings)
+                self._handles[key] = ProviderHandle(self._board, registration, settings)
             return self._handles[key]
 
     def close(self) -> None:
         """Shut down every built provider (on_shutdown, then Provider.close)."""
         with self._lock:
-            handles = list(self._adapters)
+            handles = list(self._handles.values())
         for handle in handles:
             handle.close()
-
-    # -- dispatch (used by ProviderHandle) ---------------------------------------------------------
-
-    def _hook_for(self, handle: ProviderHandle, hook: str) -> Any:
-        """A caller for hook that runs this handle's provider and downstream plugins, no other provider."""
-        with self._lock:
-            foreign: list[object] = [a for h, a in self._adapters.items() if h is not handle]
-            for name, hooks in self._provider_hooks.items():
-                if name != handle.name:
-                    foreign.extend(hooks)
-        return self.plugin_manager.subset_hook_caller(hook, remove_plugins=foreign)
-
-    def _start(self, handle: ProviderHandle, provider: Provider[Any, Any]) -> None:
-        adapter = ProviderPlugin(handle.name, provider)
-        with self._lock:
-            self.plugin_manager.register(adapter, name=f"provider:{handle.name}:{id(handle)}")
-            self._adapters[handle] = adapter
-        try:
-            self._hook_for(handle, "on_startup")(provider=handle.name)
-        except Exception as exc:
-            self._forget(handle)
-            raise as_provider_error(exc, handle.name) from exc
-
-    def _shut_down(self, handle: ProviderHandle, provider: Provider[Any, Any]) -> None:
-        try:
-            self._hook_for(handle, "on_shutdown")(provider=handle.name)
-        finally:
-            self._forget(handle)
-            provider.close()
-
-    def _forget(self, handle: ProviderHandle) -> None:
-        with self._lock:
-            adapter = self._adapters.pop(handle, None)
-            if adapter is not None:
-                self.plugin_manager.unregister(adapter)
 
 
 class UnknownProvider(LookupError, ValueError):
@@ -213,15 +156,13 @@ def _validate(registration: object) -> list[str]:
             problems.append(f"hook object {type(hook_object).__name__} is not hashable (use eq=False)")
     factory = registration.provider
     if not inspect.isclass(factory):
-        return problems  # a factory function is checked when the provider is built
+        return problems  # a path or a factory function is checked when the provider is built
     if not issubclass(factory, Provider):
         return [*problems, f"{factory.__name__} is not a Provider subclass"]
     problems += capability_mismatches(registration.capabilities, factory)
     if inspect.isabstract(factory):
         missing = ", ".join(sorted(getattr(factory, "__abstractmethods__", ())))
         problems.append(f"{factory.__name__} does not implement {missing}")
-    if factory.capabilities != registration.capabilities:
-        problems.append(f"{factory.__name__}.capabilities differ from the registration's")
     return problems
 
 

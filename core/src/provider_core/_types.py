@@ -129,6 +129,8 @@ class SpawnOptions:
     name: str = field(validator=v.text(max_len=128))
     instance_type: str = field(validator=v.text(max_len=128))
     region: str | None = field(default=None, validator=v.text(optional=True, max_len=64))
+    # An availability zone inside the region, for providers that place by zone (Provider.placement_zones).
+    zone: str | None = field(default=None, validator=v.text(optional=True, max_len=64))
     image: str | None = field(default=None, validator=v.text(optional=True))
     spot: bool = field(default=False, validator=v.of_type(bool))
     max_price_per_hour: float | None = field(default=None, validator=v.positive(optional=True))

@@ -17,10 +17,10 @@ from provider_core import (
     ErrorCode,
     ProviderError,
     ProviderHandle,
-    ProviderRegistration,
     ProviderRegistry,
     discover,
 )
+from provider_core.author import ProviderRegistration
 from provider_core.cli._output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,7 +66,7 @@ def hint(error: ProviderError) -> str:
     if registration is not None and error.code is ErrorCode.AUTH_ERROR:
         names = [
             f"{s.env} or --set {s.name}=..." if s.env else f"--set {s.name}=..."
-            for s in registration.settings
+            for s in registration.declared_settings()
             if s.secret
         ]
         where = f" ({'; '.join(names)})" if names else ""
@@ -172,20 +172,14 @@ def lookup(registry: ProviderRegistry, name: str) -> ProviderRegistration:
 def provider_settings(
     out: Output, registration: ProviderRegistration, pairs: dict[str, str]
 ) -> dict[str, str]:
-    """Check --set keys against the provider's declared settings and register secret values."""
-    declared = {s.name: s for s in registration.settings}
-    unknown = sorted(set(pairs) - set(declared))
-    if declared and unknown:
-        raise click.UsageError(
-            f"unknown setting(s) for provider '{registration.name}': {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(declared))}"
-        )
+    """Register the secret --set values (and secret environment values) so no output shows them."""
+    declared = {s.name: s for s in registration.declared_settings()}
     for key, value in pairs.items():
         setting = declared.get(key)
         if setting.secret if setting is not None else _SECRET_NAME.search(key):
             out.secret(value)
     # A provider reads these itself, and its error messages might quote them.
-    for setting in registration.settings:
+    for setting in declared.values():
         if setting.secret and setting.env:
             out.secret(os.environ.get(setting.env))
     return pairs
@@ -197,7 +191,11 @@ def open_handle(out: Output, name: str, pairs: Sequence[str]) -> Iterator[Provid
     registry = discover()
     registration = lookup(registry, name)
     settings = provider_settings(out, registration, parse_pairs(pairs, "--set"))
-    handle = registry.get(name, **settings)
+    try:
+        handle = registry.get(name, **settings)
+        handle.provider  # noqa: B018 - building it now makes a bad setting a usage error before any call
+    except ValueError as exc:  # an unknown setting or a bad value, named by the core
+        raise click.UsageError(str(exc)) from None
     try:
         yield handle
     finally:

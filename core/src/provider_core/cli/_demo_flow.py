@@ -11,7 +11,6 @@ from typing import Any
 from attrs import define, field
 
 from provider_core import (
-    GONE_STATUSES,
     BootstrapConfig,
     BootstrapScript,
     DriftKind,
@@ -22,6 +21,7 @@ from provider_core import (
     SpawnOptions,
     retry,
 )
+from provider_core.author import GONE_STATUSES
 from provider_core.cli._chaos import (
     POLICY,
     chaos_env,
@@ -120,7 +120,7 @@ class ProviderDemo:
             with rec.step(self.name, "start", "starting the local test double") as note:
                 settings: dict[str, Any] = dict(stack.enter_context(profile.test_double()))
                 settings.update(self.run.overrides.get(self.name, {}))
-                for setting in self.registration.settings:
+                for setting in self.registration.declared_settings():
                     if setting.secret and isinstance(settings.get(setting.name), str):
                         self.run.out.secret(settings[setting.name])
                 self.handle = self.run.registry.get(self.name, **settings)

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from provider_core import Capabilities, ProviderRegistration, discover
+from provider_core import Capabilities, discover
+from provider_core.author import ProviderRegistration
 from provider_core.cli._common import (
     ExitCode,
     json_option,
@@ -74,7 +75,7 @@ def _first_line(obj: object) -> str:
 
 def _setting_rows(registration: ProviderRegistration, given: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
-    for setting in registration.settings:
+    for setting in registration.declared_settings():
         if setting.name in given:
             source, value = "--set", given[setting.name]
         elif setting.env and os.environ.get(setting.env):
@@ -98,7 +99,7 @@ def _setting_rows(registration: ProviderRegistration, given: dict[str, str]) -> 
 
 def _details(registration: ProviderRegistration, source: str, given: dict[str, str]) -> dict[str, Any]:
     profile = registration.compliance
-    formats = getattr(registration.provider, "bootstrap_formats", None)
+    formats = getattr(registration.provider_factory(), "bootstrap_formats", None)
     return {
         **_summary(registration, source),
         "workflows": {name: _first_line(fn) for name, fn in registration.workflows.items()},

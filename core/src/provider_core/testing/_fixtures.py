@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from provider_core import ComplianceProfile, ProviderHandle, ProviderRegistration
+from provider_core import ProviderHandle
+from provider_core.author import ComplianceProfile, ProviderRegistration
 from provider_core.testing._session import ProviderSession, Spawner
 from provider_core.testing._targets import Target, resolve_targets
 

@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 from attrs import define, field
 
-from provider_core import (
-    ComplianceProfile,
-    ProviderError,
-    ProviderHandle,
-    ProviderInstance,
-    SpawnOptions,
-)
+from provider_core import ProviderError, ProviderHandle, ProviderInstance, SpawnOptions
+from provider_core.author import ComplianceProfile
 from provider_core.testing._tools import NAME_PREFIX, RUN_TAG, eventually, is_alive
 
 

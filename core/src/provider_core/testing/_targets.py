@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pytest
 from attrs import define
 
-from provider_core import ProviderRegistration, ProviderRegistry, UnknownProvider, discover
+from provider_core import ProviderRegistry, UnknownProvider, discover
+from provider_core.author import ProviderRegistration
 
 INSTALLED = "installed"
 

@@ -9,13 +9,7 @@ from typing import TypeGuard, TypeVar
 
 import pytest
 
-from provider_core import (
-    Capabilities,
-    ErrorCode,
-    InstanceStatus,
-    ProviderError,
-    ProviderInstance,
-)
+from provider_core import Capabilities, ErrorCode, InstanceStatus, ProviderError, ProviderInstance
 
 T = TypeVar("T")
 

@@ -15,8 +15,8 @@ from provider_core import (
     ErrorCode,
     ProviderError,
     ProviderHandle,
-    sha256_hex,
 )
+from provider_core.author import sha256_hex
 from provider_core.testing._fixtures import run_id
 
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider_core import (
-    MANAGED_TAG,
-    ErrorCode,
-    InstanceStatus,
-    ProviderError,
-    ProviderHandle,
-    ProviderInstance,
-    ProviderRegistration,
-)
+from provider_core import ErrorCode, InstanceStatus, ProviderError, ProviderHandle, ProviderInstance
+from provider_core.author import MANAGED_TAG, ProviderRegistration
 from provider_core.testing._session import Spawner
 from provider_core.testing._tools import eventually, is_alive, unknown_id
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider_core import ComplianceProfile, InstanceStatus, ListFilter, ProviderHandle, ProviderInstance
+from provider_core import InstanceStatus, ListFilter, ProviderHandle, ProviderInstance
+from provider_core.author import ComplianceProfile
 from provider_core.testing._session import Spawner
 from provider_core.testing._tools import eventually, requires
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from provider_core import HeartbeatKind, HeartbeatReport, HeartbeatTask, hookimpl, timed_report
+from provider_core import HeartbeatKind, HeartbeatReport, HeartbeatTask
+from provider_core.hooks import hookimpl, timed_report
 
 if TYPE_CHECKING:
     from provider_core import ProviderHandle

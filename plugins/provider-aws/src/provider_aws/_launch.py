@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from provider_aws._access import Ec2Access
 from provider_aws._errors import PROVIDER
 from provider_aws._types import tag_list
 from provider_core import ErrorCode, ProviderError, SpawnOptions
+
+if TYPE_CHECKING:
+    from provider_aws._client import Ec2Access
+    from provider_aws._settings import AWSSettings
 
 T = TypeVar("T")
 
@@ -117,34 +120,9 @@ def gpu_count(info: dict[str, Any]) -> int:
     return sum(int(g.get("Count", 0)) for g in (info.get("GpuInfo") or {}).get("Gpus") or ())
 
 
-class LaunchSettings:
-    """Provider-wide launch defaults taken from the settings."""
-
-    def __init__(
-        self,
-        *,
-        image: str | None,
-        subnet_id: str | None,
-        security_group_ids: tuple[str, ...],
-        ssh_key_name: str | None,
-        hibernation: bool,
-    ) -> None:
-        self.image = image
-        self.subnet_id = subnet_id
-        self.security_group_ids = security_group_ids
-        self.ssh_key_name = ssh_key_name
-        self.hibernation = hibernation
-
-
-def run_params(
-    catalog: Catalog,
-    defaults: LaunchSettings,
-    options: SpawnOptions,
-    region: str,
-    *,
-    zone: str | None = None,
-) -> dict[str, Any]:
-    """RunInstances parameters for options (tags, user data, spot, token, placement, network, disks)."""
+def run_params(catalog: Catalog, defaults: AWSSettings, options: SpawnOptions, region: str) -> dict[str, Any]:
+    """RunInstances parameters for options (tags, user data, spot, token, zone, network, disks); options.tags
+    already carry the core's management tags."""
     info = catalog.instance_type(region, options.instance_type)
     if options.gpu_count is not None and gpu_count(info) < options.gpu_count:
         raise invalid(
@@ -169,8 +147,8 @@ def run_params(
     key_name = options.ssh_key_names[0] if options.ssh_key_names else defaults.ssh_key_name
     if key_name:
         params["KeyName"] = key_name
-    if zone:
-        params["Placement"] = {"AvailabilityZone": zone}
+    if options.zone:
+        params["Placement"] = {"AvailabilityZone": options.zone}
     _network(params, options, defaults)
     if options.disk_gb is not None or defaults.hibernation:
         device, image_size = catalog.root_device(region, image)
@@ -193,7 +171,7 @@ def run_params(
     return params
 
 
-def _network(params: dict[str, Any], options: SpawnOptions, defaults: LaunchSettings) -> None:
+def _network(params: dict[str, Any], options: SpawnOptions, defaults: AWSSettings) -> None:
     network = options.network
     if network is None:
         if defaults.subnet_id and "Placement" not in params:
@@ -216,7 +194,7 @@ def _network(params: dict[str, Any], options: SpawnOptions, defaults: LaunchSett
 
 
 def launch_specification(params: dict[str, Any]) -> dict[str, Any]:
-    """RunInstances parameters reshaped for RequestSpotInstances / launch templates (UserData as base64)."""
+    """RunInstances parameters reshaped as a RequestSpotInstances LaunchSpecification (UserData as base64)."""
     skip = {"MinCount", "MaxCount", "TagSpecifications", "ClientToken", "InstanceMarketOptions"}
     spec = {k: v for k, v in params.items() if k not in skip}
     if "UserData" in spec:

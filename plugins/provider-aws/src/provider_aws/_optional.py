@@ -13,7 +13,6 @@ from provider_aws._errors import PROVIDER
 from provider_aws._launch import invalid, launch_specification, run_params
 from provider_aws._types import SPOT_REQUEST_STATES, AWSSnapshot, snapshot_from_ec2, tag_list, tag_spec
 from provider_core import (
-    MANAGED_TAG,
     ErrorCode,
     ProviderError,
     SnapshotStatus,
@@ -22,6 +21,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
+from provider_core.author import MANAGED_TAG
 
 if TYPE_CHECKING:
     from provider_aws._provider import AWSProvider
@@ -39,7 +39,10 @@ def _ignore_not_found(exc: ProviderError) -> None:
 
 
 def create_snapshot(p: AWSProvider, provider_id: str, name: str) -> AWSSnapshot:
-    instance = p._require(provider_id)
+    # The core checked that the instance is managed; this lookup finds its region and root volume.
+    instance = p.get_instance(provider_id)
+    if instance is None:
+        raise ProviderError(ErrorCode.NOT_FOUND, f"no instance {provider_id}", provider=p.name)
     region = instance.region or p.region
     volume_id = instance.root_volume_id
     if volume_id is None:
@@ -72,20 +75,20 @@ def find_snapshot(p: AWSProvider, snapshot_id: str) -> AWSSnapshot | None:
 
 
 def get_snapshot_status(p: AWSProvider, snapshot_id: str) -> SnapshotStatus:
+    return _snapshot(p, snapshot_id).status
+
+
+def _snapshot(p: AWSProvider, snapshot_id: str) -> AWSSnapshot:
     snapshot = find_snapshot(p, snapshot_id)
     if snapshot is None:
         raise ProviderError(ErrorCode.NOT_FOUND, f"no snapshot {snapshot_id}", provider=p.name)
-    return snapshot.status
+    return snapshot
 
 
 def delete_snapshot(p: AWSProvider, snapshot_id: str) -> None:
-    snapshot = find_snapshot(p, snapshot_id)
-    if snapshot is None:
-        return
-    try:
-        p.access.call(snapshot.region or p.region, lambda c: c.delete_snapshot(SnapshotId=snapshot_id))
-    except ProviderError as exc:
-        _ignore_not_found(exc)
+    # NOT_FOUND (from the lookup or the call) is success to the core.
+    region = _snapshot(p, snapshot_id).region or p.region
+    p.access.call(region, lambda c: c.delete_snapshot(SnapshotId=snapshot_id))
 
 
 # -- spot ---------------------------------------------------------------------------------------------
@@ -93,7 +96,7 @@ def delete_snapshot(p: AWSProvider, snapshot_id: str) -> None:
 
 def request_spot_instance(p: AWSProvider, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
     region = p.access.check_region(options.region or p.region)
-    params = run_params(p.catalog, p.launch_settings, evolve(options, spot=False), region)
+    params = run_params(p.catalog, p.settings, evolve(options, spot=False), region)
     request: dict[str, Any] = {
         "SpotPrice": f"{max_price_per_hour:.6f}",
         "InstanceCount": 1,
@@ -108,7 +111,7 @@ def request_spot_instance(p: AWSProvider, options: SpawnOptions, max_price_per_h
     made = p.access.call(region, lambda c: c.request_spot_instances(**request))["SpotInstanceRequests"][0]
     request_id = str(made["SpotInstanceRequestId"])
     p._remember(request_id, region)
-    found = _await_fulfilment(p, region, request_id, p._spot_timeout)
+    found = _await_fulfilment(p, region, request_id, p.settings.spot_fulfilment_timeout)
     instance_id = found.get("InstanceId")
     if instance_id:
         # Spot requests cannot tag the instance they launch, so the management tags go on afterwards.
@@ -125,9 +128,10 @@ def _await_fulfilment(p: AWSProvider, region: str, request_id: str, timeout: flo
         if found is None:
             raise ProviderError(ErrorCode.NOT_FOUND, f"spot request {request_id} vanished", provider=p.name)
         state = SPOT_REQUEST_STATES.get(str(found.get("State")), SpotRequestStatus.OPEN)
-        if found.get("InstanceId") or state is not SpotRequestStatus.OPEN or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if found.get("InstanceId") or state is not SpotRequestStatus.OPEN or left <= 0:
             return found
-        time.sleep(1.0)
+        time.sleep(min(1.0, left))
 
 
 def _describe_spot(p: AWSProvider, region: str, request_id: str) -> dict[str, Any] | None:
@@ -162,15 +166,14 @@ def cancel_spot_request(p: AWSProvider, request_id: str) -> None:
         found = _describe_spot(p, region, request_id)
         if found is None:
             continue
-        if SPOT_REQUEST_STATES.get(str(found.get("State"))) in _SPOT_DONE:
-            return
-        try:
+        # Cancelling a request that already ended would only fail; the instance it launched stays, as in EC2.
+        if SPOT_REQUEST_STATES.get(str(found.get("State"))) not in _SPOT_DONE:
             p.access.call(
                 region, lambda c: c.cancel_spot_instance_requests(SpotInstanceRequestIds=[request_id])
             )
-        except ProviderError as exc:
-            _ignore_not_found(exc)
         return
+    # Success to the core: cancelling an unknown request is idempotent.
+    raise ProviderError(ErrorCode.NOT_FOUND, f"no spot request {request_id}", provider=p.name)
 
 
 def get_spot_prices(p: AWSProvider, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:

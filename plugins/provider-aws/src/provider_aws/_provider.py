@@ -8,113 +8,48 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from provider_aws import _optional
-from provider_aws._access import Ec2Access
+from provider_aws._client import Ec2Access
 from provider_aws._errors import PROVIDER
-from provider_aws._launch import Catalog, LaunchSettings, run_params
-from provider_aws._types import AWSInstance, AWSSnapshot, instance_from_ec2
+from provider_aws._launch import Catalog, run_params
+from provider_aws._settings import AWSSettings
+from provider_aws._types import STATUS_MAP, AWSInstance, AWSSnapshot, instance_from_ec2
 from provider_core import (
-    MANAGED_TAG,
-    Capabilities,
     ErrorCode,
     InstanceStatus,
     ListFilter,
-    Provider,
     ProviderError,
     SnapshotStatus,
     SpawnOptions,
     SpotPrice,
     SpotRequest,
 )
+from provider_core.author import MANAGED_TAG, Provider
 
 log = logging.getLogger("provider_aws")
 
-CAPABILITIES = Capabilities(
-    snapshots=True,
-    spot=True,
-    gpu=True,
-    multi_region=True,
-    warm_volumes=True,
-    hibernation=True,
-    idempotent_spawn=True,
-    custom_networking=True,
-)
-
 # ListFilter statuses as EC2 instance-state-name values; ERROR and UNKNOWN have no EC2 counterpart.
-EC2_STATE_NAMES: dict[InstanceStatus, str] = {
-    InstanceStatus.PENDING: "pending",
-    InstanceStatus.RUNNING: "running",
-    InstanceStatus.STOPPING: "stopping",
-    InstanceStatus.STOPPED: "stopped",
-    InstanceStatus.TERMINATING: "shutting-down",
-    InstanceStatus.TERMINATED: "terminated",
-}
-_GONE = frozenset({InstanceStatus.TERMINATING, InstanceStatus.TERMINATED})
+EC2_STATE_NAMES: dict[InstanceStatus, str] = {status: name for name, status in STATUS_MAP.items()}
 
 
 class Closable(Protocol):
     def close(self) -> None: ...
 
 
-def _flag(value: bool | str) -> bool:
-    """Settings may arrive as strings (CLI --set, environment): "false" must not be truthy."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
-def _csv(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(dict.fromkeys(r.strip() for r in items if r.strip()))
-
-
 class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
     """EC2 instances tagged provider-core:managed=true; see the README for settings and behaviour."""
 
     name = PROVIDER
-    capabilities = CAPABILITIES
+    # spawn honours SpawnOptions.zone (Placement.AvailabilityZone): the workflows place by zone with it.
+    placement_zones = True
 
-    def __init__(
-        self,
-        *,
-        region: str | None = None,
-        regions: str | Sequence[str] | None = None,
-        endpoint_url: str | None = None,
-        profile: str | None = None,
-        aws_access_key_id: str | None = None,
-        aws_secret_access_key: str | None = None,
-        aws_session_token: str | None = None,
-        image: str | None = None,
-        subnet_id: str | None = None,
-        security_group_ids: str | Sequence[str] | None = None,
-        ssh_key_name: str | None = None,
-        hibernation: bool | str = False,
-        connect_timeout: float | str = 5.0,
-        read_timeout: float | str = 30.0,
-        spot_fulfilment_timeout: float | str = 30.0,
-    ) -> None:
-        self._access = Ec2Access(
-            profile=profile,
-            region=region,
-            endpoint_url=endpoint_url,
-            credentials=(aws_access_key_id, aws_secret_access_key, aws_session_token),
-            connect_timeout=float(connect_timeout),
-            read_timeout=float(read_timeout),
-        )
+    def __init__(self, settings: AWSSettings | None = None) -> None:
+        self.settings = settings if settings is not None else AWSSettings()
+        self._access = Ec2Access(self.settings)
         self.region = self._access.check_region(self._access.default_region)
-        extra = [self._access.check_region(r) for r in _csv(regions)]
+        extra = [self._access.check_region(r) for r in self.settings.regions]
         self.regions: tuple[str, ...] = tuple(dict.fromkeys([self.region, *extra]))
         self._catalog = Catalog(self._access)
-        self._launch = LaunchSettings(
-            image=image,
-            subnet_id=subnet_id,
-            security_group_ids=_csv(security_group_ids),
-            ssh_key_name=ssh_key_name,
-            hibernation=_flag(hibernation),
-        )
-        self._spot_timeout = float(spot_fulfilment_timeout)
-        self._where: dict[str, str] = {}  # resource id -> region, learned from spawns and listings
+        self._where: dict[str, str] = {}  # resource id -> region, learned from spawns, listings and lookups
         self._where_lock = threading.Lock()
         self._closers: list[Closable] = []
 
@@ -124,12 +59,8 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
     # -- core contract ---------------------------------------------------------------------------
 
     def spawn(self, options: SpawnOptions) -> AWSInstance:
-        return self.spawn_in(options)
-
-    def spawn_in(self, options: SpawnOptions, *, zone: str | None = None) -> AWSInstance:
-        """spawn, optionally pinned to an availability zone (the multi-AZ probe uses this)."""
         region = self._access.check_region(options.region or self.region)
-        params = run_params(self._catalog, self._launch, options, region, zone=zone)
+        params = run_params(self._catalog, self.settings, options, region)
         reservation = self._access.call(region, lambda c: c.run_instances(**params))
         instance = instance_from_ec2(reservation["Instances"][0], region)
         self._remember(instance.id, region)
@@ -137,18 +68,8 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
         return instance
 
     def terminate(self, provider_id: str) -> None:
-        instance = self._find(provider_id)
-        # An instance without the management tag does not exist for provider-core: like an unknown id,
-        # terminating it succeeds without touching it.
-        if instance is None or not instance.managed or instance.status in _GONE:
-            return
-        try:
-            self._access.call(
-                instance.region or self.region, lambda c: c.terminate_instances(InstanceIds=[provider_id])
-            )
-        except ProviderError as exc:
-            if exc.code is not ErrorCode.NOT_FOUND:
-                raise
+        # The core looked the instance up just before (get_instance), so its region is the remembered one.
+        self._access.call(self.region_of(provider_id), lambda c: c.terminate_instances(InstanceIds=[provider_id]))
         log.info("terminated %s", provider_id)
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[AWSInstance]:
@@ -157,15 +78,30 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
             regions: tuple[str, ...] = (self._access.check_region(wanted.region),)
         else:
             regions = self.regions
+        # Server side, so listing stays at one DescribeInstances (page) per region; the core re-applies
+        # the filter and the management rule.
         filters = _server_filters(wanted)
         if filters is None:
             return []
         found = self._access.each_region(regions, lambda r: self.describe(r, filters))
-        return [i for batch in found for i in batch if i.managed and wanted.matches(i)]
+        return [i for batch in found for i in batch]
 
     def get_instance(self, provider_id: str) -> AWSInstance | None:
-        instance = self._find(provider_id)
-        return instance if instance is not None and instance.managed else None
+        """The instance in whichever configured region has it (the remembered one first), managed or not."""
+        for region in self._search_order(provider_id):
+            try:
+                reservations = self._access.call(
+                    region, lambda c: c.describe_instances(InstanceIds=[provider_id])
+                )["Reservations"]
+            except ProviderError as exc:
+                if exc.code is ErrorCode.NOT_FOUND:
+                    continue
+                raise
+            for reservation in reservations:
+                for item in reservation.get("Instances") or ():
+                    self._remember(provider_id, region)
+                    return instance_from_ec2(item, region)
+        return None
 
     # -- snapshots (EBS snapshot of the root volume) -------------------------------------------
 
@@ -191,18 +127,14 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
 
     # -- hibernation (capability `hibernation`) -------------------------------------------------
 
-    def hibernate(self, provider_id: str) -> AWSInstance:
+    def hibernate(self, provider_id: str) -> None:
         """Stop with Hibernate=True (needs the `hibernation` setting at spawn: encrypted root, configured)."""
-        instance = self._require(provider_id)
-        region = instance.region or self.region
-        self._access.call(region, lambda c: c.stop_instances(InstanceIds=[provider_id], Hibernate=True))
-        return self._require(provider_id)
+        self._access.call(
+            self.region_of(provider_id), lambda c: c.stop_instances(InstanceIds=[provider_id], Hibernate=True)
+        )
 
-    def resume(self, provider_id: str) -> AWSInstance:
-        instance = self._require(provider_id)
-        region = instance.region or self.region
-        self._access.call(region, lambda c: c.start_instances(InstanceIds=[provider_id]))
-        return self._require(provider_id)
+    def resume(self, provider_id: str) -> None:
+        self._access.call(self.region_of(provider_id), lambda c: c.start_instances(InstanceIds=[provider_id]))
 
     # -- health and lifecycle ------------------------------------------------------------------
 
@@ -242,10 +174,6 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
     def catalog(self) -> Catalog:
         return self._catalog
 
-    @property
-    def launch_settings(self) -> LaunchSettings:
-        return self._launch
-
     def describe(self, region: str, filters: list[dict[str, Any]]) -> list[AWSInstance]:
         instances = []
         for reservation in self._access.pages(region, "describe_instances", "Reservations", Filters=filters):
@@ -264,28 +192,9 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
             known = self._where.get(resource_id)
         return list(dict.fromkeys([r for r in (known, self.region) if r] + list(self.regions)))
 
-    def _find(self, provider_id: str) -> AWSInstance | None:
-        """The instance in whichever configured region has it (the remembered one first)."""
-        for region in self._search_order(provider_id):
-            try:
-                reservations = self._access.call(
-                    region, lambda c: c.describe_instances(InstanceIds=[provider_id])
-                )["Reservations"]
-            except ProviderError as exc:
-                if exc.code is ErrorCode.NOT_FOUND:
-                    continue
-                raise
-            for reservation in reservations:
-                for item in reservation.get("Instances") or ():
-                    self._remember(provider_id, region)
-                    return instance_from_ec2(item, region)
-        return None
-
-    def _require(self, provider_id: str) -> AWSInstance:
-        instance = self.get_instance(provider_id)
-        if instance is None:
-            raise ProviderError(ErrorCode.NOT_FOUND, f"no managed instance {provider_id}", provider=self.name)
-        return instance
+    def region_of(self, resource_id: str) -> str:
+        """Where resource_id was last seen (a spawn or lookup), else the default region."""
+        return self._search_order(resource_id)[0]
 
 
 def _server_filters(wanted: ListFilter) -> list[dict[str, Any]] | None:

@@ -14,12 +14,13 @@ from provider_core import (
     ProviderSnapshot,
     SnapshotStatus,
     SpotRequestStatus,
-    materialize,
 )
+from provider_core.author import materialize
 
 PROVIDER = "aws"
 
-INSTANCE_STATES: dict[str, InstanceStatus] = {
+# EC2 instance-state-name -> provider-core status; anything else is UNKNOWN.
+STATUS_MAP: dict[str, InstanceStatus] = {
     "pending": InstanceStatus.PENDING,
     "running": InstanceStatus.RUNNING,
     "stopping": InstanceStatus.STOPPING,
@@ -108,7 +109,7 @@ def instance_from_ec2(data: Mapping[str, Any], region: str) -> AWSInstance:
     placement = data.get("Placement") or {}
     generic = ProviderInstance(
         id=str(data["InstanceId"]),
-        status=INSTANCE_STATES.get(str(state.get("Name")), InstanceStatus.UNKNOWN),
+        status=STATUS_MAP.get(str(state.get("Name")), InstanceStatus.UNKNOWN),
         provider=PROVIDER,
         name=tags.get("Name"),
         instance_type=data.get("InstanceType"),

@@ -1,17 +1,32 @@
 """provider-lambda: Lambda Cloud API v1 for provider-core (additional tier)."""
 
+from typing import TYPE_CHECKING, Any
+
 from provider_lambda._errors import ERROR_CODES
-from provider_lambda._provider import LambdaProvider
 from provider_lambda._ratelimit import RateLimiter
-from provider_lambda._settings import SETTINGS, LambdaSettings
+from provider_lambda._registration import CAPABILITIES, registration
+from provider_lambda._settings import LambdaSettings
 from provider_lambda._types import STATUS_MAP, LambdaInstance
 
+if TYPE_CHECKING:
+    from provider_lambda._provider import LambdaProvider
+
 __all__ = [
+    "CAPABILITIES",
     "ERROR_CODES",
-    "SETTINGS",
     "STATUS_MAP",
     "LambdaInstance",
     "LambdaProvider",
     "LambdaSettings",
     "RateLimiter",
+    "registration",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Discovery imports this package for the registration; the provider loads only when it is used.
+    if name == "LambdaProvider":
+        from provider_lambda._provider import LambdaProvider
+
+        return LambdaProvider
+    raise AttributeError(f"module 'provider_lambda' has no attribute {name!r}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from provider_core import ErrorCode, ProviderError, parse_retry_after
+from provider_core import ErrorCode, ProviderError
+from provider_core.author import parse_retry_after
 
 PROVIDER = "lambda"
 

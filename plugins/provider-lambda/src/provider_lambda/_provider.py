@@ -7,19 +7,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
     BootstrapFormat,
-    Capabilities,
     ErrorCode,
     InstanceStatus,
     ListFilter,
-    Provider,
     ProviderError,
     ProviderSnapshot,
     SpawnOptions,
-    TagAndList,
-    managed_tags,
 )
+from provider_core.author import IDEMPOTENCY_TAG, Provider, TagAndList
 from provider_lambda._client import LambdaClient, segment
 from provider_lambda._errors import PROVIDER, invalid_spec
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
@@ -37,13 +33,12 @@ USER_DATA_MAX = 1024 * 1024
 
 class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
     name = PROVIDER
-    capabilities = Capabilities(gpu=True, multi_region=True, idempotent_spawn=True)
     # Lambda hands user_data to cloud-init, which runs a `#!` script as it is.
     bootstrap_formats = (BootstrapFormat.CLOUD_INIT, BootstrapFormat.SHELL)
 
-    def __init__(self, *, limiter: RateLimiter | None = None, **settings: Any) -> None:
-        """Settings as declared in the registration; `limiter` replaces the pacing (tests inject a clock)."""
-        self.settings = LambdaSettings.resolve(**settings)
+    def __init__(self, settings: LambdaSettings, *, limiter: RateLimiter | None = None) -> None:
+        """Settings as the core resolved them; `limiter` replaces the pacing (tests inject a clock)."""
+        self.settings = settings
         self.limiter = limiter or RateLimiter(
             {REQUEST: self.settings.request_interval, LAUNCH: self.settings.launch_interval}
         )
@@ -63,42 +58,27 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         return self._once_per_key(options.idempotency_key or None, lambda: self._launch(options, body))
 
     def terminate(self, provider_id: str) -> None:
-        # Only instances provider-core manages may be destroyed; any other id is unknown to the caller.
-        if self.get_instance(provider_id) is None:
-            return
-        try:
-            self._client.post("/instance-operations/terminate", {"instance_ids": [provider_id]})
-        except ProviderError as exc:
-            if exc.code is not ErrorCode.NOT_FOUND:
-                raise
+        self._client.post("/instance-operations/terminate", {"instance_ids": [provider_id]})
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[LambdaInstance]:
-        wanted = filter or ListFilter()
-        return [i for i in self._all_instances() if i.managed and wanted.matches(i)]
+        # The API has no server-side filter: the core applies the filter and the management tag.
+        data = self._client.get("/instances")
+        if not isinstance(data, list):
+            raise ProviderError(ErrorCode.UNAVAILABLE, "instance list is not an array", provider=PROVIDER)
+        return [instance_from_api(item) for item in data]
 
-    def get_instance(self, provider_id: str) -> LambdaInstance | None:
-        try:
-            instance = instance_from_api(self._client.get(f"/instances/{segment(provider_id)}"))
-        except ProviderError as exc:
-            if exc.code is ErrorCode.NOT_FOUND:
-                return None
-            raise
-        return instance if instance.managed else None
+    def get_instance(self, provider_id: str) -> LambdaInstance:
+        return instance_from_api(self._client.get(f"/instances/{segment(provider_id)}"))
 
     def close(self) -> None:
         self._client.close()
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _all_instances(self) -> list[LambdaInstance]:
-        data = self._client.get("/instances")
-        if not isinstance(data, list):
-            raise ProviderError(ErrorCode.UNAVAILABLE, "instance list is not an array", provider=PROVIDER)
-        return [instance_from_api(item) for item in data]
-
     def _find_by_key(self, key: str) -> LambdaInstance | None:
+        # Someone else's instance carrying the key tag without the management tag is not ours to return.
         return next(
-            (i for i in self._all_instances() if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key), None
+            (i for i in self.list_instances() if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key), None
         )
 
     def _lookup_after_unknown_outcome(self, key: str) -> LambdaInstance | None:
@@ -140,16 +120,10 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         )
 
     def _launch_body(self, options: SpawnOptions) -> dict[str, Any]:
-        """Everything the launch request needs except the region; rejects what Lambda cannot honour."""
-        unsupported = {
-            "spot": options.spot,
-            "max_price_per_hour": options.max_price_per_hour is not None,
-            "volumes": bool(options.volumes),
-            "network": options.network is not None,
-        }
-        asked = sorted(name for name, given in unsupported.items() if given)
-        if asked:
-            raise invalid_spec(f"Lambda does not support SpawnOptions.{', '.join(asked)}")
+        """Everything the launch request needs except the region; rejects what Lambda's limits refuse.
+
+        Spot, volumes and networking never get here: the core gates them on the registration's flags.
+        """
         if len(options.name) > NAME_MAX:
             raise invalid_spec(f"instance names are at most {NAME_MAX} characters on Lambda")
         ssh_keys = list(options.ssh_key_names) or (
@@ -164,7 +138,8 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             "instance_type_name": options.instance_type,
             "ssh_key_names": ssh_keys,
             "name": options.name,
-            "tags": _tags({**options.tags, **managed_tags(options)}),
+            # options.tags already hold the management and idempotency tags the core added.
+            "tags": _tags(options.tags),
         }
         if options.image:
             body["image"] = _image(options.image)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from provider_core import MANAGED_TAG
+from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_orbstack._errors import map_error
 
 # Long enough for a handful of processes queueing on BEGIN IMMEDIATE; short enough to surface a wedged lock.
 BUSY_TIMEOUT_S = 30.0
 
 
-def managed(row: sqlite3.Row) -> bool:
-    """Machines without provider-core's management tag do not exist for provider-core."""
-    return bool(json.loads(row["tags"]).get(MANAGED_TAG) == "true")
+def idempotency_key(tags: Mapping[str, str]) -> str | None:
+    """The `idempotency_key` column of a new machine: the key tag of a machine provider-core manages.
+
+    A spawn with a key finds an earlier machine by this column, so only a managed machine carrying that
+    key tag can ever be returned; a machine made outside provider-core never claims a key.
+    """
+    return tags.get(IDEMPOTENCY_TAG) if tags.get(MANAGED_TAG) == "true" else None
 
 
 def default_state_dir() -> Path:

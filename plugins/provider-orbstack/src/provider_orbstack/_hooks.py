@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from provider_core import HeartbeatKind, HeartbeatReport, HeartbeatTask, hookimpl, timed_report
+from provider_core import HeartbeatKind, HeartbeatReport, HeartbeatTask
+from provider_core.hooks import hookimpl, timed_report
 from provider_orbstack._errors import PROVIDER
 
 if TYPE_CHECKING:

@@ -1,8 +1,8 @@
 """The orbctl backend: real OrbStack machines through its CLI, with our tags in a local metadata file.
 
 OrbStack machines have no tags, so tags, idempotency keys and sizes live in SQLite next to the sim's
-state (`metadata_path`); only machines recorded there with the management tag are ours, listed, or ever
-deleted.
+state (`metadata_path`); only machines recorded there are listed or found, and the core shows (and lets
+terminate reach) only those recorded with the management tag.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider_core import ErrorCode, InstanceStatus, ListFilter, SpawnOptions
+from provider_core import ErrorCode, InstanceStatus, SpawnOptions
 from provider_orbstack import _catalog as cat
-from provider_orbstack._db import Database, managed
+from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, OrbctlFailure, error, map_error
-from provider_orbstack._types import OrbStackInstance
+from provider_orbstack._types import STATUS_MAP, OrbStackInstance
 
 SCHEMA_VERSION = 1
 SCHEMA = (
@@ -34,14 +34,6 @@ SCHEMA = (
         region TEXT NOT NULL, image TEXT NOT NULL, tags TEXT NOT NULL, created_at REAL NOT NULL,
         created INTEGER NOT NULL DEFAULT 0, terminated_at REAL)""",
 )
-STATES = {
-    "creating": InstanceStatus.PENDING,
-    "starting": InstanceStatus.PENDING,
-    "running": InstanceStatus.RUNNING,
-    "stopping": InstanceStatus.STOPPING,
-    "stopped": InstanceStatus.STOPPED,
-    "deleting": InstanceStatus.TERMINATING,
-}
 # Verbs that act on one machine; without a name, `orb stop` would stop OrbStack itself.
 MACHINE_VERBS = frozenset({"start", "stop", "restart", "delete", "info"})
 RETENTION_S = 3600.0
@@ -115,10 +107,9 @@ class OrbctlBackend:
         now = self._clock()
         with self.meta.write() as conn:
             conn.execute("DELETE FROM machines WHERE terminated_at < ?", (now - RETENTION_S,))
-            if options.idempotency_key is not None:
-                row = conn.execute(
-                    "SELECT * FROM machines WHERE idempotency_key = ?", (options.idempotency_key,)
-                ).fetchone()
+            key = idempotency_key(options.tags)
+            if key is not None:
+                row = conn.execute("SELECT * FROM machines WHERE idempotency_key = ?", (key,)).fetchone()
                 if row is not None:
                     return row, False
             name = machine_name(options.name)
@@ -128,7 +119,7 @@ class OrbctlBackend:
                 " created_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
-                    options.idempotency_key,
+                    key,
                     options.instance_type,
                     cat.DEFAULT_REGION,
                     options.image or cat.DEFAULT_IMAGE,
@@ -229,28 +220,25 @@ class OrbctlBackend:
                 Path(user_data).unlink(missing_ok=True)
 
     def terminate(self, provider_id: str) -> None:
-        row = self._row(provider_id)
-        if row is None or not managed(row) or row["terminated_at"] is not None:
-            return  # never ours, not managed, or already gone: nothing to delete
         try:
             self.cli.run("delete", "-f", provider_id)
         except OrbctlFailure as exc:
+            # Deleted behind our back: still recorded as terminated below, so its metadata is purged in time.
             if map_error(exc).code is not ErrorCode.NOT_FOUND:
                 raise
         with self.meta.write() as conn:
             conn.execute("UPDATE machines SET terminated_at = ? WHERE name = ?", (self._clock(), provider_id))
 
-    def list_instances(self, filter: ListFilter | None) -> list[OrbStackInstance]:
-        wanted = filter or ListFilter()
+    def list_instances(self) -> list[OrbStackInstance]:
         records = {r["name"]: r for r in self._records(self.cli.json("list", "--format", "json"))}
         with self.meta.read() as conn:
             rows = conn.execute("SELECT * FROM machines ORDER BY created_at, name").fetchall()
         found = (self._from_row(row, records.get(row["name"])) for row in rows)
-        return [i for i in found if i is not None and i.managed and wanted.matches(i)]
+        return [i for i in found if i is not None]
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         row = self._row(provider_id)
-        return None if row is None or not managed(row) else self._current(row)
+        return None if row is None else self._current(row)
 
     def _current(self, row: sqlite3.Row) -> OrbStackInstance | None:
         info = None if row["terminated_at"] is not None else self._info(row["name"])
@@ -290,14 +278,12 @@ class OrbctlBackend:
             raise error(ErrorCode.INVALID_SPEC, f"the orbctl backend has one region, {cat.DEFAULT_REGION!r}")
         if options.spot:
             raise error(ErrorCode.INVALID_SPEC, "spot machines exist only on the sim backend")
-        if options.bootstrap is not None and not options.bootstrap.verify():
-            raise error(ErrorCode.INVALID_SPEC, "bootstrap checksum does not match its content")
 
     def _from_row(
         self, row: sqlite3.Row, record: dict[str, Any] | None, info: dict[str, Any] | None = None
     ) -> OrbStackInstance | None:
         if record is not None:
-            status = STATES.get(str(record.get("state", "")).lower(), InstanceStatus.UNKNOWN)
+            status = STATUS_MAP.get(str(record.get("state", "")).lower(), InstanceStatus.UNKNOWN)
         elif row["terminated_at"] is not None:
             status = InstanceStatus.TERMINATED
         elif row["created"] != CREATED and not self._expired(row):

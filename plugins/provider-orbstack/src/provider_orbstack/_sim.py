@@ -20,7 +20,6 @@ from attrs import field, frozen
 from provider_core import (
     ErrorCode,
     InstanceStatus,
-    ListFilter,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -29,7 +28,7 @@ from provider_core import (
     SpotRequestStatus,
 )
 from provider_orbstack import _catalog as cat
-from provider_orbstack._db import Database, managed
+from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, error
 from provider_orbstack._types import OrbStackInstance
 
@@ -92,15 +91,14 @@ class SimBackend:
     ) -> OrbStackInstance:
         now = self._clock()
         conn.execute("DELETE FROM machines WHERE gone_at < ?", (now - self.config.retention_s,))
-        if options.idempotency_key is not None:
-            row = conn.execute(
-                "SELECT * FROM machines WHERE idempotency_key = ?", (options.idempotency_key,)
-            ).fetchone()
+        key = idempotency_key(options.tags)
+        if key is not None:
+            row = conn.execute("SELECT * FROM machines WHERE idempotency_key = ?", (key,)).fetchone()
             if row is not None:
                 if (row["instance_type"], row["region"]) != (options.instance_type, region):
                     raise error(
                         ErrorCode.INVALID_SPEC,
-                        f"idempotency key {options.idempotency_key!r} was used for a "
+                        f"idempotency key {key!r} was used for a "
                         f"{row['instance_type']} machine in {row['region']}",
                     )
                 return self._instance(row, now)
@@ -119,7 +117,7 @@ class SimBackend:
                 options.image or cat.DEFAULT_IMAGE,
                 int(options.spot),
                 json.dumps(dict(options.tags), sort_keys=True),
-                options.idempotency_key,
+                key,
                 f"198.19.249.{int(machine_id[4:8], 16) % 250 + 2}",
                 now,
                 now + self.config.boot_delay,
@@ -157,30 +155,23 @@ class SimBackend:
 
     def terminate(self, provider_id: str) -> None:
         now = self._clock()
+        # LIVE: a second terminate racing the first must not restart the machine's way out.
         with self.db.write() as conn:
-            row = conn.execute(
-                f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
-                (provider_id,),
-            ).fetchone()
-            if row is None or not managed(row):
-                return  # unknown, already going, or not ours: never touch a machine we do not manage
             conn.execute(
-                "UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ?",
+                f"UPDATE machines SET terminate_at = ?, gone_at = ? WHERE id = ? AND {LIVE}",  # noqa: S608
                 (now, now + self.config.terminate_delay, provider_id),
             )
 
-    def list_instances(self, filter: ListFilter | None) -> list[OrbStackInstance]:
-        wanted = filter or ListFilter()
+    def list_instances(self) -> list[OrbStackInstance]:
         now = self._clock()
         with self.db.read() as conn:
             rows = conn.execute("SELECT * FROM machines ORDER BY created_at, id").fetchall()
-        found = (self._instance(row, now) for row in rows)
-        return [i for i in found if i.managed and wanted.matches(i)]
+        return [self._instance(row, now) for row in rows]
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM machines WHERE id = ?", (provider_id,)).fetchone()
-        return None if row is None or not managed(row) else self._instance(row, self._clock())
+        return None if row is None else self._instance(row, self._clock())
 
     def stored_bootstrap(self, provider_id: str) -> tuple[str, str, str] | None:
         """(format, content, checksum) kept with a machine, for inspection in tests and debugging."""
@@ -210,11 +201,12 @@ class SimBackend:
         now = self._clock()
         snapshot_id = "snap-" + secrets.token_hex(6)
         with self.db.write() as conn:
+            # The core checked that provider-core manages it; a terminated machine has no disk left.
             machine = conn.execute(
-                f"SELECT tags FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
+                f"SELECT 1 FROM machines WHERE id = ? AND {LIVE}",  # noqa: S608
                 (provider_id,),
             ).fetchone()
-            if machine is None or not managed(machine):
+            if machine is None:
                 raise error(ErrorCode.NOT_FOUND, f"no live machine {provider_id}")
             conn.execute(
                 "INSERT INTO snapshots (id, machine_id, name, size_gb, created_at, ready_at)"
@@ -340,8 +332,6 @@ class SimBackend:
                 ErrorCode.INVALID_SPEC,
                 f"unknown instance type {options.instance_type!r}; known: {', '.join(cat.SIZES)}",
             )
-        if options.bootstrap is not None and not options.bootstrap.verify():
-            raise error(ErrorCode.INVALID_SPEC, "bootstrap checksum does not match its content")
         return size, self._region(options.region or cat.DEFAULT_REGION)
 
     @staticmethod

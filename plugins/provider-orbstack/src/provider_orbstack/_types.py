@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from provider_core import ProviderInstance
+from provider_core import InstanceStatus, ProviderInstance
+
+# `orb list`/`orb info` machine states. The sim needs no map: its status follows from timestamps.
+STATUS_MAP = {
+    "creating": InstanceStatus.PENDING,
+    "starting": InstanceStatus.PENDING,
+    "running": InstanceStatus.RUNNING,
+    "stopping": InstanceStatus.STOPPING,
+    "stopped": InstanceStatus.STOPPED,
+    "deleting": InstanceStatus.TERMINATING,
+}
 
 
 @frozen

@@ -1,56 +1,22 @@
 """The HTTP side: REST v2 and GraphQL over one httpx client, rate limited, every failure mapped.
 
-httpx is imported here only, when the first client is built, so discovery never loads it. The API
-key travels in the Authorization header only; it is scrubbed from every error message.
+httpx is imported only when the first client is built (or a URL setting is checked), so discovery never
+loads it. The API key travels in the Authorization header only; it is scrubbed from every error message.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from provider_core import ErrorCode, ProviderError, parse_retry_after
+from provider_core import ErrorCode, ProviderError
+from provider_core.author import parse_retry_after
 from provider_runpod._errors import PROVIDER, graphql_error, http_error, transport_error
 from provider_runpod._ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     import httpx
-
-
-def _bad_setting(setting: str, why: str) -> ProviderError:
-    return ProviderError(ErrorCode.INVALID_SPEC, f"the {setting} setting {why}", provider=PROVIDER)
-
-
-def checked_url(setting: str, value: str) -> str:
-    """value when httpx can use it as an absolute http(s) URL: a bad one is a configuration error.
-
-    The value is not echoed: a URL may carry credentials in its userinfo.
-    """
-    import httpx
-
-    try:
-        url = httpx.URL(value)
-        scheme, host, port = url.scheme, url.host, url.port  # the host is decoded (IDNA) lazily
-    except (httpx.InvalidURL, ValueError):  # IDNA errors are ValueErrors
-        raise _bad_setting(setting, "is not a valid URL") from None
-    if scheme not in ("http", "https") or not host:
-        raise _bad_setting(setting, "must be an http:// or https:// URL with a host")
-    if port is not None and not 0 < port < 65536:
-        raise _bad_setting(setting, "has a port outside 1-65535")
-    return value
-
-
-def checked_timeout(value: object) -> float:
-    """Seconds per request as a positive finite float (strings too: settings may come from text)."""
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise _bad_setting("timeout", f"is not a number of seconds: {value!r}") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise _bad_setting("timeout", f"must be a positive, finite number of seconds, not {value!r}")
-    return seconds
 
 
 def pod_path(pod_id: str, suffix: str = "") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -13,33 +12,24 @@ from typing import Any, ClassVar
 from attrs import evolve
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
     BootstrapFormat,
-    Capabilities,
     ErrorCode,
     InstanceStatus,
     ListFilter,
-    Provider,
     ProviderError,
     ProviderSnapshot,
     SpawnOptions,
     SpotPrice,
     SpotRequest,
     SpotRequestStatus,
-    TagAndList,
 )
-from provider_runpod._client import RunPodClient, checked_timeout, checked_url, pod_path
+from provider_core.author import IDEMPOTENCY_TAG, Provider, TagAndList
+from provider_runpod._client import RunPodClient, pod_path
 from provider_runpod._errors import PROVIDER
-from provider_runpod._pods import create_body, instance_from_pod, spot_input
+from provider_runpod._pods import create_body, spot_input
 from provider_runpod._ratelimit import RateLimiter
-from provider_runpod._types import RunPodInstance
-
-DEFAULT_BASE_URL = "https://api.runpod.io/v2"
-DEFAULT_GRAPHQL_URL = "https://api.runpod.io/graphql"
-
-CAPABILITIES = Capabilities(
-    gpu=True, spot=True, multi_region=True, persistent_volumes=True, idempotent_spawn=True
-)
+from provider_runpod._settings import RunPodSettings
+from provider_runpod._types import RunPodInstance, instance_from_pod
 
 SPOT_MUTATION = """
 mutation RentSpotPod($input: PodRentInterruptableInput!) {
@@ -54,6 +44,7 @@ query SpotPod($podId: String!) {
 # RunPod records why a pod stopped only as free text in GraphQL's lastStatusChange: "Exited by user:
 # <date>", "Terminated by user: <date>", and for a spot pod that lost its machine, "Outbid: <date>".
 OUTBID = "outbid"
+GONE_OR_STOPPED = (InstanceStatus.STOPPED, InstanceStatus.TERMINATED)
 TERMINATE_MUTATION = """
 mutation TerminatePod($podId: String!) {
   podTerminate(input: {podId: $podId})
@@ -74,51 +65,42 @@ query SpotPrice($gpuTypeId: String, $dataCenterId: String) {
 
 class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
     name: ClassVar[str] = PROVIDER
-    capabilities: ClassVar[Capabilities] = CAPABILITIES
     bootstrap_formats: ClassVar[tuple[BootstrapFormat, ...]] = (BootstrapFormat.SHELL,)
 
     def __init__(
         self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        graphql_url: str | None = None,
-        timeout: float | str = 30.0,
+        settings: RunPodSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._api_key = api_key or os.environ.get("RUNPOD_API_KEY") or None
-        self.base_url = checked_url(
-            "base_url", base_url or os.environ.get("RUNPOD_API_URL") or DEFAULT_BASE_URL
-        )
-        self.graphql_url = checked_url(
-            "graphql_url", graphql_url or os.environ.get("RUNPOD_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
-        )
-        self.timeout = checked_timeout(timeout)
+        """settings as the core resolved them; clock and sleep drive the rate limiter (tests inject them)."""
+        self.settings = settings
         self.limiter = RateLimiter(clock=clock, sleep=sleep)
         self._client: RunPodClient | None = None
         self._lock = threading.Lock()
         self._spawn_once = TagAndList(self._find_by_key, self._find_after_unknown_outcome)
 
     def __repr__(self) -> str:
-        key = "set" if self._api_key else "missing"
-        return f"<RunPodProvider {self.base_url} graphql={self.graphql_url} api_key={key}>"
+        key = "set" if self.settings.api_key else "missing"
+        return f"<RunPodProvider {self.settings.base_url} graphql={self.settings.graphql_url} api_key={key}>"
 
     @property
     def client(self) -> RunPodClient:
         with self._lock:
             if self._client is None:
-                if not self._api_key:
+                # Building without a key is fine (discovery, `providers info`); using it is not.
+                if not self.settings.api_key:
                     raise ProviderError(
                         ErrorCode.AUTH_ERROR,
                         "no RunPod API key: set the api_key setting or RUNPOD_API_KEY",
                         provider=PROVIDER,
                     )
                 self._client = RunPodClient(
-                    api_key=self._api_key,
-                    base_url=self.base_url,
-                    graphql_url=self.graphql_url,
-                    timeout=self.timeout,
+                    api_key=self.settings.api_key,
+                    base_url=self.settings.base_url,
+                    graphql_url=self.settings.graphql_url,
+                    timeout=self.settings.timeout,
                     limiter=self.limiter,
                 )
             return self._client
@@ -141,23 +123,15 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         )
 
     def terminate(self, provider_id: str) -> None:
-        # A pod without the management tag is unknown to provider-core, and never ours to destroy.
-        pod = self._read_managed(provider_id)
-        if pod is None or pod.status is InstanceStatus.TERMINATED:
-            return
-        try:
-            self.client.rest("DELETE", pod_path(provider_id), what=f"deletePod {provider_id}")
-        except ProviderError as exc:
-            if exc.code is not ErrorCode.NOT_FOUND:
-                raise
+        self.client.rest("DELETE", pod_path(provider_id), what=f"deletePod {provider_id}")
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[RunPodInstance]:
-        wanted = filter or ListFilter()
-        return [self._with_stop_reason(pod) for pod in self._managed_pods() if wanted.matches(pod)]
+        # listPods has no tag or status filter to narrow by: the core applies the filter.
+        return [self._with_stop_reason(pod) for pod in self._pods()]
 
     def get_instance(self, provider_id: str) -> RunPodInstance | None:
-        pod = self._read_managed(provider_id)
-        return None if pod is None else self._with_stop_reason(pod)
+        """The pod; NOT_FOUND (raised) when RunPod does not know the id."""
+        return self._with_stop_reason(self._read(provider_id))
 
     # -- spot (GraphQL) ----------------------------------------------------------------------------
 
@@ -175,23 +149,22 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         )
 
     def cancel_spot_request(self, request_id: str) -> None:
-        if self._read_managed(request_id) is None:
-            return  # not a pod provider-core manages: unknown, and not ours to terminate
+        """Terminate the spot pod; NOT_FOUND (success to the core) when there is none to cancel."""
+        # The request id is a pod id, which the core cannot know: the managed check for a spot request is
+        # the provider's. A pod without the management tag is unknown to provider-core, never ours to end.
+        if not self._read(request_id).managed:
+            raise _not_found(request_id)
         data = self.client.graphql(SPOT_POD_QUERY, {"podId": request_id}, what=f"pod {request_id}")
         pod = data.get("pod")
         if not isinstance(pod, Mapping):
-            return
+            raise _not_found(request_id)  # REST still lists it, GraphQL has forgotten it: already gone
         if pod.get("podType") != "INTERRUPTABLE":
             raise ProviderError(
                 ErrorCode.INVALID_SPEC,
                 f"{request_id} is an on-demand pod, not a spot request; use terminate",
                 provider=PROVIDER,
             )
-        try:
-            self.client.graphql(TERMINATE_MUTATION, {"podId": request_id}, what=f"podTerminate {request_id}")
-        except ProviderError as exc:
-            if exc.code is not ErrorCode.NOT_FOUND:
-                raise
+        self.client.graphql(TERMINATE_MUTATION, {"podId": request_id}, what=f"podTerminate {request_id}")
 
     def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
         """The current minimum bid for one GPU of instance_type (secure cloud), in region if given."""
@@ -236,9 +209,11 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
                 raise ProviderError(
                     ErrorCode.UNAVAILABLE, "podRentInterruptable answered without a pod", provider=PROVIDER
                 )
-            found = self._read(rented["id"])
-            if found is not None:
-                return found
+            try:
+                return self._read(rented["id"])
+            except ProviderError as exc:
+                if exc.code is not ErrorCode.NOT_FOUND:
+                    raise
             # Rented but not readable over REST yet: report what is known rather than orphan it.
             return RunPodInstance(
                 id=rented["id"],
@@ -255,7 +230,8 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         return self._spawn_once(options.idempotency_key, rent)
 
     def _find_by_key(self, key: str) -> RunPodInstance | None:
-        return next((p for p in self._managed_pods() if p.tags.get(IDEMPOTENCY_TAG) == key), None)
+        # Only a managed pod carrying the key answers for it: a foreign pod with a copied env var must not.
+        return next((p for p in self._pods() if p.managed and p.tags.get(IDEMPOTENCY_TAG) == key), None)
 
     def _find_after_unknown_outcome(self, key: str) -> RunPodInstance | None:
         try:
@@ -264,24 +240,16 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
             # The create's own error is the one worth raising; a failed second look adds nothing.
             return None
 
-    def _read(self, provider_id: str) -> RunPodInstance | None:
-        try:
-            return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))
-        except ProviderError as exc:
-            if exc.code is ErrorCode.NOT_FOUND:
-                return None
-            raise
-
-    def _read_managed(self, provider_id: str) -> RunPodInstance | None:
-        pod = self._read(provider_id)
-        return pod if pod is not None and pod.managed else None
+    def _read(self, provider_id: str) -> RunPodInstance:
+        return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))
 
     def _with_stop_reason(self, pod: RunPodInstance) -> RunPodInstance:
         """A stopped spot pod with RunPod's reason; `spot_interrupted` when RunPod took it back.
 
-        REST v2 carries no reason, and a user's stop looks the same there, so only GraphQL can tell.
+        REST v2 carries no reason, and a user's stop looks the same there, so only GraphQL can tell. The
+        lookup costs a request, so pods the core will drop as unmanaged are not looked up.
         """
-        if not pod.spot or pod.status not in (InstanceStatus.STOPPED, InstanceStatus.TERMINATED):
+        if not (pod.spot and pod.managed) or pod.status not in GONE_OR_STOPPED:
             return pod
         data = self.client.graphql(SPOT_POD_QUERY, {"podId": pod.id}, what=f"pod {pod.id}")
         found = data.get("pod")
@@ -290,12 +258,12 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
             return pod
         return evolve(pod, status_reason=change, spot_interrupted=OUTBID in change.lower())
 
-    def _managed_pods(self) -> list[RunPodInstance]:
+    def _pods(self) -> list[RunPodInstance]:
         body = self.client.rest("GET", "/pods", what="listPods")
         pods = body.get("pods") if isinstance(body, Mapping) else None
         if not isinstance(pods, list):
             raise ProviderError(ErrorCode.UNAVAILABLE, "listPods answered without pods", provider=PROVIDER)
-        return [instance for instance in map(_pod, pods) if instance.managed]
+        return [_pod(pod) for pod in pods]
 
 
 def _pod(body: Any) -> RunPodInstance:
@@ -307,3 +275,7 @@ def _pod(body: Any) -> RunPodInstance:
             f"RunPod answered a malformed pod ({type(exc).__name__})",
             provider=PROVIDER,
         ) from exc
+
+
+def _not_found(pod_id: str) -> ProviderError:
+    return ProviderError(ErrorCode.NOT_FOUND, f"no spot pod {pod_id} to cancel", provider=PROVIDER)

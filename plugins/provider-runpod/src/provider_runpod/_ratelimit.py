@@ -15,7 +15,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from provider_core import ErrorCode, ProviderError, parse_retry_after
+from provider_core import ErrorCode, ProviderError
+from provider_core.author import parse_retry_after
 from provider_runpod._errors import PROVIDER
 
 _PARAM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(-?\d+(?:\.\d+)?)\s*$")

@@ -1,4 +1,4 @@
-"""The `runpod` entry point: read by discovery without importing httpx or contacting RunPod."""
+"""The `runpod` entry point: read by discovery without importing the provider, httpx or contacting RunPod."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
-from provider_core import ComplianceProfile, ProviderRegistration, Setting, Tier
-from provider_runpod._provider import CAPABILITIES, RunPodProvider
+from provider_core import Capabilities, Tier
+from provider_core.author import ComplianceProfile, ProviderRegistration
+from provider_runpod._settings import RunPodSettings
+
+CAPABILITIES = Capabilities(
+    gpu=True, spot=True, multi_region=True, persistent_volumes=True, idempotent_spawn=True
+)
 
 
 def _test_double() -> AbstractContextManager[Mapping[str, Any]]:
@@ -21,17 +26,8 @@ registration = ProviderRegistration(
     name="runpod",
     tier=Tier.ADDITIONAL,
     capabilities=CAPABILITIES,
-    provider=RunPodProvider,
-    settings=(
-        Setting("api_key", "RunPod API key (sent as a Bearer token only)", env="RUNPOD_API_KEY", secret=True),
-        Setting("base_url", "REST v2 base URL (default https://api.runpod.io/v2)", env="RUNPOD_API_URL"),
-        Setting(
-            "graphql_url",
-            "GraphQL endpoint, used for spot pods only (default https://api.runpod.io/graphql)",
-            env="RUNPOD_GRAPHQL_URL",
-        ),
-        Setting("timeout", "seconds per HTTP request (default 30)"),
-    ),
+    provider="provider_runpod._provider:RunPodProvider",
+    settings=RunPodSettings,
     compliance=ComplianceProfile(
         instance_type="NVIDIA RTX A4000",
         region="US-TX-3",

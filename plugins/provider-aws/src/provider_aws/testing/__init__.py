@@ -69,7 +69,8 @@ def test_double() -> Iterator[dict[str, Any]]:
             "endpoint_url": endpoint_url,
             "region": REGION,
             "regions": (REGION, ALT_REGION),
-            "spot_fulfilment_timeout": 0.0,
+            # moto fulfils spot requests at once: no need to wait the default 30 s for one that is not.
+            "spot_fulfilment_timeout": 1.0,
             **DUMMY_CREDENTIALS,
         }
 
@@ -105,8 +106,10 @@ class Ec2Control:
         match: Mapping[str, str] | None = None,
         dry_run: bool | None = None,
         delay: float = 0.0,
+        market: str | None = None,
     ) -> None:
-        """Answer the next `times` matching calls (None: all) with an EC2 error response."""
+        """Answer the next `times` matching calls (None: all) with an EC2 error response; market ("spot" or
+        "on-demand") limits it to RunInstances in that market."""
         self._post(
             "/_provider_aws/faults",
             {
@@ -119,6 +122,7 @@ class Ec2Control:
                 "match": dict(match or {}),
                 "dry_run": dry_run,
                 "delay": delay,
+                "market": market,
             },
         )
 
@@ -129,12 +133,12 @@ class Ec2Control:
             match["InstanceType"] = instance_type
         self.inject("RunInstances", "InsufficientInstanceCapacity", times=None, match=match, dry_run=False)
 
-    def fleet_capacity(self, market: str, instances: int) -> None:
-        """An instant CreateFleet in market ("spot" or "on-demand") launches at most `instances` and reports
-        the shortfall as InsufficientInstanceCapacity in the response's errorSet, as EC2 does."""
-        if market not in ("spot", "on-demand") or instances < 1:
-            raise ValueError(f"fleet_capacity needs market spot/on-demand and instances >= 1, got {market!r}")
-        self._post("/_provider_aws/fleet-capacity", {"market": market, "instances": instances})
+    def capacity(self, market: str, instances: int) -> None:
+        """Real launches in market ("spot" or "on-demand") succeed `instances` more times, then fail with
+        InsufficientInstanceCapacity in every zone (a replayed ClientToken takes no capacity)."""
+        if market not in ("spot", "on-demand") or instances < 0:
+            raise ValueError(f"capacity needs market spot/on-demand and instances >= 0, got {market!r}")
+        self._post("/_provider_aws/capacity", {"market": market, "instances": instances})
 
     def interrupt(self, instance_id: str, region: str = REGION) -> None:
         """Reclaim a spot instance the way EC2 does (terminated, Server.SpotInstanceTermination)."""
@@ -153,7 +157,7 @@ class Ec2Control:
         return found
 
     def clear(self) -> None:
-        """Forget faults, ClientTokens, spot prices, fleet capacities and recorded calls, not moto's state."""
+        """Forget faults, ClientTokens, spot prices, capacities and recorded calls, not moto's state."""
         self._post("/_provider_aws/clear")
 
     def reset(self) -> None:

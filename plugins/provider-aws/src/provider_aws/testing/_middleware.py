@@ -1,6 +1,6 @@
 """A WSGI layer in front of moto adding what moto lacks: ClientToken idempotency as EC2 has it, injected
-EC2 error responses (per action, per AZ, per parameter), spot interruptions, configurable spot prices and
-instant fleets that fill only part of their target."""
+EC2 error responses (per action, per AZ, per parameter, per market), spot interruptions, configurable spot
+prices and a limited capacity per market (spot or on-demand)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from attrs import define, field
@@ -41,6 +41,8 @@ class Fault:
     dry_run: bool | None = None
     # Seconds to wait before answering, to make the client time out.
     delay: float = 0.0
+    # None: any launch; "spot" or "on-demand": only RunInstances in that market.
+    market: str | None = None
 
     def applies(self, action: str, region: str | None, params: Mapping[str, str]) -> bool:
         is_dry = params.get("DryRun", "").lower() == "true"
@@ -49,7 +51,13 @@ class Fault:
             and (self.region is None or self.region == region)
             and all(params.get(k) == v for k, v in self.match.items())
             and (self.dry_run is None or self.dry_run == is_dry)
+            and (self.market is None or self.market == market_of(params))
         )
+
+
+def market_of(params: Mapping[str, str]) -> str:
+    """The market of a RunInstances request: spot with InstanceMarketOptions, else on-demand."""
+    return "spot" if params.get("InstanceMarketOptions.MarketType") == "spot" else "on-demand"
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -70,7 +78,7 @@ class Ec2Middleware:
         self._faults: list[Fault] = []
         self._tokens: dict[tuple[str | None, str], tuple[tuple[tuple[str, str], ...], bytes]] = {}
         self._prices: dict[tuple[str, str], list[tuple[str, float]]] = {}
-        self._fleet_capacity: dict[str, int] = {}  # market -> most instances one CreateFleet launches
+        self._capacity: dict[str, int] = {}  # market -> how many more launches it takes
         self.calls: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -91,11 +99,29 @@ class Ec2Middleware:
             return [error_body(fault.code, fault.message or f"injected {fault.code}")]
         if action == "DescribeSpotPriceHistory" and self._prices:
             return self._spot_prices(region, params, start_response)
-        if action == "RunInstances" and params.get("ClientToken") and params.get("DryRun") != "true":
-            return self._idempotent(environ, start_response, region, params)
-        if action == "CreateFleet":
-            return self._fleet(environ, start_response, params)
+        if action == "RunInstances" and params.get("DryRun") != "true":
+            if params.get("ClientToken"):
+                return self._idempotent(environ, start_response, region, params)
+            if not self._take_capacity(params):
+                return self._no_capacity(params, start_response)
         return self._app(environ, start_response)
+
+    def _take_capacity(self, params: Mapping[str, str]) -> bool:
+        """Whether the request's market still has room (one launch less when it has); unlimited by default."""
+        market = market_of(params)
+        with self._lock:
+            left = self._capacity.get(market)
+            if left is None:
+                return True
+            if left <= 0:
+                return False
+            self._capacity[market] = left - 1
+            return True
+
+    def _no_capacity(self, params: Mapping[str, str], start_response: StartResponse) -> Iterable[bytes]:
+        message = f"no {market_of(params)} capacity left"
+        start_response("400 Bad Request", _XML)
+        return [error_body("InsufficientInstanceCapacity", message)]
 
     def _capture(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         """Run moto and hold its whole response, so it can be stored or rewritten before it is sent."""
@@ -144,41 +170,13 @@ class Ec2Middleware:
                     return [error_body("IdempotentParameterMismatch", "token reused with other parameters")]
                 start_response("200 OK", _XML)
                 return [seen[1]]
+            if not self._take_capacity(params):
+                return self._no_capacity(params, start_response)
             status, headers, body = self._capture(environ)
             if status.startswith("200"):
                 self._tokens[key] = (fingerprint, body)
         start_response(status, headers)
         return [body]
-
-    def _fleet(
-        self, environ: dict[str, Any], start_response: StartResponse, params: dict[str, str]
-    ) -> Iterable[bytes]:
-        """EC2 semantics for a pool short of capacity: launch what fits, report the rest in errorSet."""
-        spec = "TargetCapacitySpecification."
-        market = params.get(spec + "DefaultTargetCapacityType", "")
-        with self._lock:
-            limit = self._fleet_capacity.get(market)
-        asked = int(params.get(spec + "TotalTargetCapacity") or 0)
-        if limit is None or asked <= limit:
-            return self._app(environ, start_response)
-        part = "SpotTargetCapacity" if market == "spot" else "OnDemandTargetCapacity"
-        capped = {**params, spec + "TotalTargetCapacity": str(limit), spec + part: str(limit)}
-        body = urlencode(capped).encode()
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-        status, headers, answer = self._capture(environ)
-        if status.startswith("200"):
-            error = (
-                f"<errorSet><item><lifecycle>{escape(market)}</lifecycle>"
-                "<errorCode>InsufficientInstanceCapacity</errorCode>"
-                f"<errorMessage>only {limit} of {asked} {escape(market)} instances available</errorMessage>"
-                "</item></errorSet>"
-            )
-            closing = answer.rindex(b"</")
-            answer = answer[:closing] + error.encode() + answer[closing:]
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(answer))))
-        start_response(status, headers)
-        return [answer]
 
     def _spot_prices(
         self, region: str | None, params: Mapping[str, str], start_response: StartResponse
@@ -217,13 +215,13 @@ class Ec2Middleware:
                 self._faults.clear()
                 self._tokens.clear()
                 self._prices.clear()
-                self._fleet_capacity.clear()
+                self._capacity.clear()
                 self.calls.clear()
             elif command == "spot-prices":
                 key = (str(data["region"]), str(data["instance_type"]))
                 self._prices[key] = [(str(z), float(p)) for z, p in data["prices"].items()]
-            elif command == "fleet-capacity":
-                self._fleet_capacity[str(data["market"])] = int(data["instances"])
+            elif command == "capacity":
+                self._capacity[str(data["market"])] = int(data["instances"])
             elif command == "calls":
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [json.dumps(self.calls).encode()]

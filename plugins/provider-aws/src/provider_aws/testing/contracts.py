@@ -10,10 +10,12 @@ import pytest
 
 from provider_aws._provider import AWSProvider
 from provider_aws.testing import Ec2Control
-from provider_aws.workflows import FleetResult, ProbeResult, WarmVolumePool
 from provider_aws.workflows._common import available_zones
-from provider_aws.workflows._warm import POOL_TAG
+from provider_aws.workflows._fleet import FleetResult
+from provider_aws.workflows._probe import ProbeResult
+from provider_aws.workflows._warm import POOL_TAG, WarmVolumePool
 from provider_core import ErrorCode, ListFilter, ProviderError, ProviderHandle, ProviderInstance
+from provider_core.author import IDEMPOTENCY_TAG
 
 Track = Callable[..., None]
 
@@ -120,8 +122,7 @@ class SpotFleetContract:
         self, handle: ProviderHandle, spawn: Any, track: Track
     ) -> None:
         control = _control(handle)
-        spot_only = {"TargetCapacitySpecification.DefaultTargetCapacityType": "spot"}
-        control.inject("CreateFleet", "InsufficientInstanceCapacity", times=None, match=spot_only)
+        control.inject("RunInstances", "InsufficientInstanceCapacity", times=None, market="spot", dry_run=False)
         try:
             result: FleetResult = handle.workflows["spot_fleet"](
                 spawn.options("fallback"), instance_types=self.TYPES, count=1
@@ -139,7 +140,7 @@ class SpotFleetContract:
         self, handle: ProviderHandle, spawn: Any, track: Track
     ) -> None:
         control = _control(handle)
-        control.fleet_capacity("spot", 1)
+        control.capacity("spot", 1)
         try:
             result: FleetResult = handle.workflows["spot_fleet"](
                 spawn.options("partial"), instance_types=self.TYPES, count=2
@@ -157,9 +158,8 @@ class SpotFleetContract:
         self, handle: ProviderHandle, spawn: Any
     ) -> None:
         control = _control(handle)
-        control.fleet_capacity("spot", 1)
-        on_demand = {"TargetCapacitySpecification.DefaultTargetCapacityType": "on-demand"}
-        control.inject("CreateFleet", "RequestLimitExceeded", times=None, match=on_demand)
+        control.capacity("spot", 1)
+        control.inject("RunInstances", "RequestLimitExceeded", times=None, market="on-demand", dry_run=False)
         try:
             with pytest.raises(ProviderError) as caught:
                 handle.workflows["spot_fleet"](spawn.options("leak"), instance_types=self.TYPES, count=2)
@@ -175,7 +175,7 @@ class SpotFleetContract:
         self, handle: ProviderHandle, spawn: Any
     ) -> None:
         control = _control(handle)
-        control.inject("CreateFleet", "InsufficientInstanceCapacity", times=None)
+        control.inject("RunInstances", "InsufficientInstanceCapacity", times=None, dry_run=False)
         try:
             with pytest.raises(ProviderError) as caught:
                 handle.workflows["spot_fleet"](
@@ -185,6 +185,27 @@ class SpotFleetContract:
             control.clear()
         assert caught.value.code is ErrorCode.CAPACITY_ERROR
         assert _alive(handle, spawn.prefix) == []
+
+    def test_a_retry_with_the_same_key_launches_nothing_new(
+        self, handle: ProviderHandle, spawn: Any, track: Track
+    ) -> None:
+        control = _control(handle)
+        key = f"{spawn.prefix}-fleet"
+        control.capacity("spot", 1)
+        try:
+            first: FleetResult = handle.workflows["spot_fleet"](
+                spawn.options("retry", idempotency_key=key), instance_types=self.TYPES, count=2
+            )
+            for instance in first.instances:
+                track(instance)
+            again: FleetResult = handle.workflows["spot_fleet"](
+                spawn.options("retry", idempotency_key=key), instance_types=self.TYPES, count=2
+            )
+        finally:
+            control.clear()
+        assert [i.id for i in again.instances] == [i.id for i in first.instances]
+        assert [i.tags[IDEMPOTENCY_TAG] for i in first.instances] == [f"{key}-0", f"{key}-1"]
+        assert {i.id for i in _alive(handle, spawn.prefix)} == {i.id for i in first.instances}
 
 
 def _assert_no_fleet_templates(handle: ProviderHandle) -> None:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from attrs import evolve
+import hashlib
+from typing import TYPE_CHECKING
 
-from provider_aws._provider import AWSProvider
-from provider_aws._types import AWSInstance
-from provider_core import ProviderInstance, SpawnOptions, managed_tags, project
+if TYPE_CHECKING:
+    from provider_aws._provider import AWSProvider
 
-
-def managed(options: SpawnOptions) -> SpawnOptions:
-    """Workflows launch outside the handle's spawn, so they add the core's management tags themselves."""
-    return evolve(options, tags={**options.tags, **managed_tags(options)})
-
-
-def generic(instance: AWSInstance) -> ProviderInstance:
-    return project(instance, ProviderInstance)
+# SpawnOptions.idempotency_key's limit (and EC2's ClientToken's).
+_KEY_LENGTH = 64
 
 
 def available_zones(provider: AWSProvider, region: str) -> list[str]:
@@ -29,3 +23,14 @@ def available_zones(provider: AWSProvider, region: str) -> list[str]:
         ),
     )
     return sorted(str(z["ZoneName"]) for z in found["AvailabilityZones"])
+
+
+def member_key(key: str, index: int) -> str:
+    """The idempotency key of a workflow's index-th instance: the same on every retry of the workflow.
+
+    A key too long to take the suffix is replaced by its digest, which still fits the key pattern.
+    """
+    suffix = f"-{index}"
+    if len(key) + len(suffix) > _KEY_LENGTH:
+        key = hashlib.sha256(key.encode()).hexdigest()[: _KEY_LENGTH - len(suffix)]
+    return key + suffix

@@ -6,21 +6,18 @@ import logging
 import threading
 import time
 import uuid
+from typing import TYPE_CHECKING
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from provider_aws._launch import invalid
-from provider_aws._provider import AWSProvider
 from provider_aws._types import tag_spec
-from provider_aws.workflows._common import generic, managed
-from provider_core import (
-    MANAGED_TAG,
-    ErrorCode,
-    InstanceStatus,
-    ProviderError,
-    ProviderInstance,
-    SpawnOptions,
-)
+from provider_core import ErrorCode, InstanceStatus, ProviderError, ProviderInstance, SpawnOptions
+from provider_core.author import MANAGED_TAG
+
+if TYPE_CHECKING:
+    from provider_aws._provider import AWSProvider
+    from provider_core.author import WorkflowContext
 
 log = logging.getLogger("provider_aws")
 POOL_TAG = "provider-core:warm-pool"
@@ -35,11 +32,13 @@ class WarmSpawn:
 
 class WarmVolumePool:
     """size volumes of snapshot_id kept ready in zone. Volumes attached to an instance are set to be deleted
-    with it; volumes still in the pool are deleted by close(), which the provider calls on shutdown."""
+    with it; volumes still in the pool are deleted by close(), which the provider calls on shutdown.
+
+    Instances are spawned, read and terminated through the handle (ctx), so wrappers see them."""
 
     def __init__(
         self,
-        provider: AWSProvider,
+        ctx: WorkflowContext[AWSProvider],
         snapshot_id: str,
         *,
         zone: str,
@@ -53,7 +52,8 @@ class WarmVolumePool:
         self.zone = zone
         self.size = size
         self.region = region
-        self._provider = provider
+        self._ctx = ctx
+        self._provider = ctx.provider
         self._volume_type = volume_type
         self._attach_timeout = attach_timeout
         self._ready: list[str] = []
@@ -81,10 +81,9 @@ class WarmVolumePool:
             volume_id = self._ready.pop(0) if self._ready else None
         if volume_id is None:
             volume_id = self._create()
-        options = managed(options)
         try:
-            instance = self._provider.spawn_in(options, zone=self.zone)
-        except ProviderError:
+            instance = self._ctx.spawn(evolve(options, zone=self.zone))
+        except BaseException:
             with self._lock:
                 self._ready.insert(0, volume_id)
             raise
@@ -103,8 +102,8 @@ class WarmVolumePool:
                     BlockDeviceMappings=[{"DeviceName": device, "Ebs": {"DeleteOnTermination": True}}],
                 ),
             )
-        except ProviderError:
-            self._provider.terminate(instance.id)
+        except BaseException:
+            self._ctx.terminate(instance.id)
             with self._lock:
                 self._ready.insert(0, volume_id)
             raise
@@ -113,8 +112,7 @@ class WarmVolumePool:
         except ProviderError as exc:
             # The spawn itself succeeded; the next spawn creates a volume on demand if the pool ran dry.
             log.warning("warm pool %s: could not replenish: %s", self.id, exc)
-        found = self._provider.get_instance(instance.id) or instance
-        return WarmSpawn(generic(found), volume_id, device)
+        return WarmSpawn(self._ctx.get_instance(instance.id) or instance, volume_id, device)
 
     def close(self) -> None:
         """Delete every pool volume that is not attached; failures are logged, never raised at shutdown."""
@@ -154,7 +152,7 @@ class WarmVolumePool:
         """EC2 attaches volumes only to running instances."""
         deadline = time.monotonic() + self._attach_timeout
         while True:
-            instance = self._provider.get_instance(instance_id)
+            instance = self._ctx.get_instance(instance_id)
             status = instance.status if instance is not None else InstanceStatus.UNKNOWN
             if status is InstanceStatus.RUNNING:
                 return
@@ -168,7 +166,7 @@ class WarmVolumePool:
 
 
 def warm_volumes(
-    provider: AWSProvider,
+    ctx: WorkflowContext[AWSProvider],
     snapshot_id: str,
     *,
     zone: str,
@@ -183,9 +181,10 @@ def warm_volumes(
     """
     if size < 0:
         raise invalid("a warm pool size cannot be negative")
+    provider = ctx.provider
     region = provider.access.check_region(region or provider.region)
     pool = WarmVolumePool(
-        provider,
+        ctx,
         snapshot_id,
         zone=zone,
         size=size,

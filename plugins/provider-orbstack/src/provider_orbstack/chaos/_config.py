@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from provider_core import PROVIDER_METHODS, ErrorCode, InstanceStatus
+from provider_core import ErrorCode, InstanceStatus
+from provider_core.hooks import PROVIDER_METHODS
 from provider_orbstack import _catalog as cat
 
 ANY_METHOD = "*"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,6 @@ import attrs
 from attrs import frozen
 
 from provider_core import (
-    MANAGED_TAG,
     ErrorCode,
     InstanceStatus,
     ListFilter,
@@ -25,6 +24,7 @@ from provider_core import (
     SpawnOptions,
     SpotRequest,
 )
+from provider_core.author import MANAGED_TAG
 from provider_orbstack.chaos._config import Fault, ProviderChaos
 
 GONE = frozenset({InstanceStatus.TERMINATING, InstanceStatus.TERMINATED})
@@ -83,11 +83,11 @@ class ChaosState:
 
     # -- before the call ---------------------------------------------------------------------------
 
-    def before(self, method: str, options: SpawnOptions | None) -> Fault | None:
+    def before(self, method: str, arguments: Mapping[str, Any]) -> Fault | None:
         """Check constraints, draw faults and delay; raise, or return a partial fault to raise after."""
         with self._lock:
-            if method in SPAWNING and options is not None:
-                self._check_constraints(method, options)
+            if method in SPAWNING:
+                self._check_constraints(method, arguments["options"])
             fault = self._draw(method)
             if fault is None:
                 return None
@@ -158,7 +158,11 @@ class ChaosState:
 
     # -- after the call ----------------------------------------------------------------------------
 
-    def after(self, method: str, result: Any, *, options: SpawnOptions | None, subject: Any) -> Any:
+    def after(self, method: str, result: Any, arguments: Mapping[str, Any]) -> Any:
+        """The result as chaos shows it (drift, orphans), counting what spawns and terminates use."""
+        options = arguments.get("options")
+        subject = str(arguments.get("provider_id", ""))  # terminate and get_instance name one
+        wanted = arguments.get("filter")
         with self._lock:
             if method == "spawn" and isinstance(result, ProviderInstance) and options is not None:
                 self._usage[result.id] = self._size(options)
@@ -169,9 +173,7 @@ class ChaosState:
                 self._usage.pop(subject, None)
                 self._orphans.pop(subject, None)
             elif method == "list_instances":
-                return self._observe(
-                    list(result or ()), subject if isinstance(subject, ListFilter) else None, method
-                )
+                return self._observe(list(result or ()), wanted, method)
             elif method == "get_instance":
                 if subject in self._orphans:
                     return self._orphans[subject]

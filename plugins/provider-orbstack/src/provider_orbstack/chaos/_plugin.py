@@ -1,22 +1,17 @@
-"""The chaos wrapper: a pluggy `wrapper=True` plugin around every provider-method hook of any provider."""
+"""The chaos wrapper: one pluggy wrapper around every provider method of any provider, from the core's
+method table (MethodWrappers), so a method added to the contract is wrapped without a change here."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provider_core import (
-    BootstrapConfig,
-    ErrorCode,
-    ListFilter,
-    ProviderError,
-    SpawnOptions,
-    hookimpl,
-)
+from provider_core import ErrorCode, ProviderError
+from provider_core.hooks import MethodWrappers
 from provider_orbstack.chaos._config import ChaosConfig, ProviderChaos
 from provider_orbstack.chaos._engine import ChaosEvent, ChaosState
 
@@ -27,7 +22,7 @@ ENV_VAR = "PROVIDER_CORE_CHAOS"
 Wrapped = Generator[None, Any, Any]
 
 
-class ChaosPlugin:
+class ChaosPlugin(MethodWrappers):
     """Injects chaos for the providers its config names; other providers pass straight through.
 
     With a config it uses that; without one it reads PROVIDER_CORE_CHAOS at every call (inline JSON or
@@ -35,6 +30,7 @@ class ChaosPlugin:
     """
 
     def __init__(self, config: ChaosConfig | None = None) -> None:
+        super().__init__(self._around)
         self._config = config
         self._lock = threading.Lock()
         self._key: object = None
@@ -82,64 +78,16 @@ class ChaosPlugin:
                 ErrorCode.INVALID_SPEC, f"{ENV_VAR} is not a valid chaos config: {exc}", provider=provider
             ) from None
 
-    def _around(
-        self, provider: str, method: str, options: SpawnOptions | None = None, subject: Any = None
-    ) -> Wrapped:
+    def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Wrapped:
         state = self.state(provider)
         if state is None:
             return (yield)
-        partial = state.before(method, options)
+        partial = state.before(method, arguments)
         result = yield
-        result = state.after(method, result, options=options, subject=subject)
+        result = state.after(method, result, arguments)
         if partial is not None:
             raise state.partial_error(partial, method, result)
         return result
-
-    @hookimpl(wrapper=True)
-    def spawn(self, provider: str, options: SpawnOptions) -> Wrapped:
-        return (yield from self._around(provider, "spawn", options))
-
-    @hookimpl(wrapper=True)
-    def terminate(self, provider: str, provider_id: str) -> Wrapped:
-        return (yield from self._around(provider, "terminate", subject=provider_id))
-
-    @hookimpl(wrapper=True)
-    def list_instances(self, provider: str, filter: ListFilter | None) -> Wrapped:
-        return (yield from self._around(provider, "list_instances", subject=filter))
-
-    @hookimpl(wrapper=True)
-    def get_instance(self, provider: str, provider_id: str) -> Wrapped:
-        return (yield from self._around(provider, "get_instance", subject=provider_id))
-
-    @hookimpl(wrapper=True)
-    def generate_bootstrap(self, provider: str, config: BootstrapConfig) -> Wrapped:
-        return (yield from self._around(provider, "generate_bootstrap"))
-
-    @hookimpl(wrapper=True)
-    def create_snapshot(self, provider: str, provider_id: str, name: str) -> Wrapped:
-        return (yield from self._around(provider, "create_snapshot", subject=provider_id))
-
-    @hookimpl(wrapper=True)
-    def get_snapshot_status(self, provider: str, snapshot_id: str) -> Wrapped:
-        return (yield from self._around(provider, "get_snapshot_status", subject=snapshot_id))
-
-    @hookimpl(wrapper=True)
-    def delete_snapshot(self, provider: str, snapshot_id: str) -> Wrapped:
-        return (yield from self._around(provider, "delete_snapshot", subject=snapshot_id))
-
-    @hookimpl(wrapper=True)
-    def request_spot_instance(
-        self, provider: str, options: SpawnOptions, max_price_per_hour: float
-    ) -> Wrapped:
-        return (yield from self._around(provider, "request_spot_instance", options))
-
-    @hookimpl(wrapper=True)
-    def cancel_spot_request(self, provider: str, request_id: str) -> Wrapped:
-        return (yield from self._around(provider, "cancel_spot_request", subject=request_id))
-
-    @hookimpl(wrapper=True)
-    def get_spot_prices(self, provider: str, instance_type: str, region: str | None) -> Wrapped:
-        return (yield from self._around(provider, "get_spot_prices"))
 
 
 @contextmanager

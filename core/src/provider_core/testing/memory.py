@@ -1,4 +1,10 @@
-"""An in-memory reference provider for the core's own tests (test code, not a shipped provider)."""
+"""The in-memory reference provider, shipped like libcloud's dummy driver: for tests, benchmarks and third
+parties learning the contract.
+
+It is deliberately naive, as a thin API wrapper is: list_instances returns every machine it holds
+(unmanaged ones included) and ignores the filter, get_instance and terminate raise NOT_FOUND for an
+unknown id. The core's rules make it pass the compliance suite through a handle all the same.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,15 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from attrs import evolve
+from attrs import evolve, frozen
 
 from provider_core import (
-    IDEMPOTENCY_TAG,
     Capabilities,
-    ComplianceProfile,
     ErrorCode,
     InstanceStatus,
     ListFilter,
-    Provider,
     ProviderError,
     ProviderInstance,
-    ProviderRegistration,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -28,20 +30,38 @@ from provider_core import (
     SpotRequestStatus,
     Tier,
 )
+from provider_core.author import (
+    IDEMPOTENCY_TAG,
+    ComplianceProfile,
+    Provider,
+    ProviderRegistration,
+    parsers,
+    setting,
+)
 
 INSTANCE_TYPES = {"mem.small": 0.01, "mem.large": 0.08}
 REGIONS = ("mem-east", "mem-west")
 CAPABILITIES = Capabilities(snapshots=True, spot=True, multi_region=True, idempotent_spawn=True)
 
 
+@frozen
+class MemorySettings:
+    region: str = setting(REGIONS[0], description="default region", parse=parsers.text)
+    boot_reads: int = setting(
+        0, description="reads before a new instance turns running (0: at once)", parse=parsers.count
+    )
+    unmanaged: int = setting(
+        0, description="machines without the management tag that exist from the start", parse=parsers.count
+    )
+
+
 class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
     name = "memory"
-    capabilities = CAPABILITIES
 
-    def __init__(self, region: str = REGIONS[0], boot_reads: int = 0) -> None:
-        self.region = region
-        # Instances start pending and turn running after this many reads, like a real boot (0: at once).
-        self.boot_reads = boot_reads
+    def __init__(self, settings: MemorySettings | None = None) -> None:
+        self.settings = settings or MemorySettings()
+        self.region = self.settings.region
+        self.boot_reads = self.settings.boot_reads
         self._reads_left: dict[str, int] = {}
         self.instances: dict[str, ProviderInstance] = {}
         self.snapshots: dict[str, ProviderSnapshot] = {}
@@ -49,9 +69,19 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
         self.calls: list[str] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        for n in range(self.settings.unmanaged):
+            foreign = ProviderInstance(
+                id=f"other-{n}", status=InstanceStatus.RUNNING, provider=self.name, region=self.region
+            )
+            self.instances[foreign.id] = foreign
 
     def _error(self, code: ErrorCode, message: str) -> ProviderError:
         return ProviderError(code, message, provider=self.name)
+
+    def _instance(self, provider_id: str) -> ProviderInstance:
+        if provider_id not in self.instances:
+            raise self._error(ErrorCode.NOT_FOUND, f"no instance {provider_id}")
+        return self.instances[provider_id]
 
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
         self.calls.append("spawn")
@@ -88,34 +118,27 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
             if left > 0:
                 self._reads_left[provider_id] = left
             elif left == 0 and self.instances[provider_id].status is InstanceStatus.PENDING:
-                self.instances[provider_id] = evolve(
-                    self.instances[provider_id], status=InstanceStatus.RUNNING
-                )
+                self.instances[provider_id] = evolve(self.instances[provider_id], status=InstanceStatus.RUNNING)
 
     def terminate(self, provider_id: str) -> None:
         self.calls.append("terminate")
         with self._lock:
-            if provider_id in self.instances:
-                self.instances[provider_id] = evolve(
-                    self.instances[provider_id], status=InstanceStatus.TERMINATED
-                )
+            self.instances[provider_id] = evolve(self._instance(provider_id), status=InstanceStatus.TERMINATED)
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         self.calls.append("list_instances")
-        wanted = filter or ListFilter()
         for provider_id in list(self._reads_left):
             self._observe(provider_id)
-        return [i for i in self.instances.values() if i.managed and wanted.matches(i)]
+        return list(self.instances.values())
 
     def get_instance(self, provider_id: str) -> ProviderInstance | None:
         self.calls.append("get_instance")
         if provider_id in self._reads_left:
             self._observe(provider_id)
-        return self.instances.get(provider_id)
+        return self._instance(provider_id)
 
     def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
-        if provider_id not in self.instances:
-            raise self._error(ErrorCode.NOT_FOUND, f"no instance {provider_id}")
+        self._instance(provider_id)
         snapshot = ProviderSnapshot(
             id=f"snap-{next(self._ids)}",
             provider=self.name,
@@ -132,7 +155,8 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
         return self.snapshots[snapshot_id].status
 
     def delete_snapshot(self, snapshot_id: str) -> None:
-        self.snapshots.pop(snapshot_id, None)
+        if self.snapshots.pop(snapshot_id, None) is None:
+            raise self._error(ErrorCode.NOT_FOUND, f"no snapshot {snapshot_id}")
 
     def request_spot_instance(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
         instance = self.spawn(evolve(options, spot=True))
@@ -149,25 +173,26 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
         return request
 
     def cancel_spot_request(self, request_id: str) -> None:
-        if request_id in self.spot_requests:
-            self.spot_requests[request_id] = evolve(
-                self.spot_requests[request_id], status=SpotRequestStatus.CANCELLED
-            )
+        request = self.spot_requests.get(request_id)
+        if request is None:
+            raise self._error(ErrorCode.NOT_FOUND, f"no spot request {request_id}")
+        self.spot_requests[request_id] = evolve(request, status=SpotRequestStatus.CANCELLED)
 
     def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
         if instance_type not in INSTANCE_TYPES:
             raise self._error(ErrorCode.INVALID_SPEC, f"unknown instance type {instance_type}")
-        return [
-            SpotPrice(instance_type, INSTANCE_TYPES[instance_type] / 3, region=r) for r in (region,) if r
-        ] or [SpotPrice(instance_type, INSTANCE_TYPES[instance_type] / 3, region=r) for r in REGIONS]
+        price = INSTANCE_TYPES[instance_type] / 3
+        return [SpotPrice(instance_type, price, region=r) for r in ((region,) if region else REGIONS)]
 
 
 def registration(**overrides: object) -> ProviderRegistration:
+    """The reference registration; keyword arguments replace its fields (tests build variants)."""
     fields: dict[str, object] = {
         "name": "memory",
         "tier": Tier.TESTING,
         "capabilities": CAPABILITIES,
         "provider": MemoryProvider,
+        "settings": MemorySettings,
         "compliance": ComplianceProfile(instance_type="mem.small", region=REGIONS[0], alt_region=REGIONS[1]),
         "version": "0",
     }

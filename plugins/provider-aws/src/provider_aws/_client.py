@@ -1,4 +1,5 @@
-"""boto3 session, one EC2 client per region (built once, reused across threads) and error translation."""
+"""The SDK access: a boto3 session, one client per (service, region) built once and shared across threads,
+and every SDK failure translated through the error table."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from provider_core import ErrorCode, ProviderError
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_ec2 import EC2Client
+
+    from provider_aws._settings import AWSSettings
 
 T = TypeVar("T")
 
@@ -37,43 +40,34 @@ def _shared_loader() -> Any:
 class Ec2Access:
     """Everything that talks to EC2; any SDK failure leaves here as a ProviderError."""
 
-    def __init__(
-        self,
-        *,
-        profile: str | None,
-        region: str | None,
-        endpoint_url: str | None,
-        credentials: tuple[str | None, str | None, str | None],
-        connect_timeout: float,
-        read_timeout: float,
-    ) -> None:
+    def __init__(self, settings: AWSSettings) -> None:
         import boto3
         import botocore.session
         from botocore.config import Config
 
         # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is what the other AWS SDKs (and the `region`
         # setting) use, so it is honoured here and, as in those SDKs, wins over AWS_DEFAULT_REGION.
-        region = region or os.environ.get("AWS_REGION", "").strip() or None
+        region = settings.region or os.environ.get("AWS_REGION", "").strip() or None
         try:
             core_session = botocore.session.Session()
             core_session.register_component("data_loader", _shared_loader())
-            key_id, secret, token = credentials
+            # Only explicit settings are passed: None leaves each to boto3's own configuration chain.
             self._session: Session = boto3.session.Session(
-                aws_access_key_id=key_id,
-                aws_secret_access_key=secret,
-                aws_session_token=token,
-                profile_name=profile,
+                aws_access_key_id=settings.aws_access_key_id,
+                aws_secret_access_key=settings.aws_secret_access_key,
+                aws_session_token=settings.aws_session_token,
+                profile_name=settings.profile,
                 region_name=region,
                 botocore_session=core_session,
             )
         except Exception as exc:
             raise map_error(exc) from exc
         self.default_region: str = region or self._session.region_name or "us-east-1"
-        self.endpoint_url = endpoint_url
+        self.endpoint_url = settings.endpoint_url
         # No SDK retries: the core's taxonomy-driven retry() decides, so an error surfaces once, mapped.
         self._config = Config(
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
             retries={"total_max_attempts": 1, "mode": "standard"},
             user_agent_extra="provider-core-aws",
         )
@@ -81,6 +75,11 @@ class Ec2Access:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._known_regions: frozenset[str] | None = None
+
+    @property
+    def session(self) -> Session:
+        """The boto3 session: its credentials and region are boto3's chain plus the explicit settings."""
+        return self._session
 
     def client(self, region: str, service: str = "ec2") -> Any:
         key = (service, region)

@@ -1,0 +1,52 @@
+"""For provider authors: the base class, the registration, settings, and helpers a cloud API needs.
+
+A provider writes only what is specific to its cloud: the core applies the contract's rules around it
+(see core/README.md, "Writing a provider", and docs/writing-a-provider.md).
+"""
+
+from provider_core import _parsers as parsers
+from provider_core._bootstrap import render_bootstrap, render_cloud_init, render_shell
+from provider_core._contract import RESERVED_TAG_PREFIX, managed_tags
+from provider_core._convert import materialize, project
+from provider_core._errors import as_provider_error, parse_retry_after
+from provider_core._handle import WorkflowContext
+from provider_core._idempotency import TagAndList
+from provider_core._provider import Provider
+from provider_core._registration import ComplianceProfile, ProviderRegistration
+from provider_core._settings import (
+    Setting,
+    UnknownSetting,
+    declared_settings,
+    redact,
+    resolve_settings,
+    setting,
+)
+from provider_core._types import GONE_STATUSES, IDEMPOTENCY_TAG, MANAGED_TAG, sha256_hex
+
+__all__ = [
+    "GONE_STATUSES",
+    "IDEMPOTENCY_TAG",
+    "MANAGED_TAG",
+    "RESERVED_TAG_PREFIX",
+    "ComplianceProfile",
+    "Provider",
+    "ProviderRegistration",
+    "Setting",
+    "TagAndList",
+    "UnknownSetting",
+    "WorkflowContext",
+    "as_provider_error",
+    "declared_settings",
+    "managed_tags",
+    "materialize",
+    "parse_retry_after",
+    "parsers",
+    "project",
+    "redact",
+    "render_bootstrap",
+    "render_cloud_init",
+    "render_shell",
+    "resolve_settings",
+    "setting",
+    "sha256_hex",
+]

@@ -1,0 +1,26 @@
+"""For hook authors: markers, the method table, and helpers for wrappers and heartbeats.
+
+Register an object carrying `@hookimpl` functions with `registry.plugin_manager.register(obj)`, or publish
+it under the `provider_core.plugins` entry-point group. See core/README.md, "Hooks".
+"""
+
+from provider_core._hookspecs import LIFECYCLE_HOOKS, PROJECT, InstanceSource, hookimpl, hookspec
+from provider_core._lifecycle import compute_drift, timed_report
+from provider_core._methods import METHODS, OPTIONAL_METHODS, PROVIDER_METHODS, Method
+from provider_core._wrappers import Around, MethodWrappers
+
+__all__ = [
+    "LIFECYCLE_HOOKS",
+    "METHODS",
+    "OPTIONAL_METHODS",
+    "PROJECT",
+    "PROVIDER_METHODS",
+    "Around",
+    "InstanceSource",
+    "Method",
+    "MethodWrappers",
+    "compute_drift",
+    "hookimpl",
+    "hookspec",
+    "timed_report",
+]
