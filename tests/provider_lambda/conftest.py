@@ -40,7 +40,7 @@ def checked_emulator(*, check_requests: bool = True, **options: Any) -> Iterator
     with LambdaEmulator(**options) as emu:
         yield emu
     if spec.spec_available():
-        spec.validate_all(emu.exchanges, requests=check_requests)
+        spec.checker().check(emu.exchanges, requests=check_requests)
 
 
 @pytest.fixture

@@ -154,19 +154,23 @@ def test_the_validation_rejects_what_the_spec_forbids() -> None:
         "data": [{"id": "x", "status": "active", "ssh_key_names": [], "file_system_names": []}]
     }
     with pytest.raises(InvalidData):
-        spec.validate_response(_exchange("/api/v1/instances", 200, missing_actions))
+        spec.checker().check_response(_exchange("/api/v1/instances", 200, missing_actions))
     with pytest.raises(InvalidData):
-        spec.validate_response(
+        spec.checker().check_response(
             _exchange("/api/v1/instances/x", 404, {"error": {"code": "nope", "message": "m"}})
         )
     bad_tag = json.dumps({**LAUNCH, "tags": [{"key": "Bad Key", "value": "v"}]}).encode()
     with pytest.raises(InvalidRequestBody):
-        spec.validate_request(_exchange("/api/v1/instance-operations/launch", 200, {}, bad_tag, "POST"))
+        spec.checker().check_request(
+            _exchange("/api/v1/instance-operations/launch", 200, {}, bad_tag, "POST")
+        )
     anonymous = Exchange("GET", "/api/v1/instances", {}, b"", 200, {}, b"")
     with pytest.raises(SecurityValidationError):
-        spec.validate_request(anonymous)
+        spec.checker().check_request(anonymous)
     with pytest.raises(AssertionError):
-        spec.validate_response(_exchange("/api/v1/instances", 418, {"error": {"code": "c", "message": "m"}}))
+        spec.checker().check_response(
+            _exchange("/api/v1/instances", 418, {"error": {"code": "c", "message": "m"}})
+        )
 
 
 def _emulator_threads() -> list[threading.Thread]:

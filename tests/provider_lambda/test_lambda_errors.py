@@ -12,7 +12,7 @@ from provider_core import ErrorCode, ProviderError, SpawnOptions
 from provider_lambda import ERROR_CODES, LambdaProvider
 from provider_lambda._client import LambdaClient
 from provider_lambda._errors import error_for_response
-from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, Fault, LambdaEmulator
+from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, LambdaEmulator
 from tests.provider_lambda.conftest import build_provider
 
 # (HTTP status, error code, expected taxonomy code, an operation whose spec documents that answer)
@@ -110,7 +110,7 @@ def test_429_is_rate_limit_with_retry_after(provider: LambdaProvider, emulator: 
 
 
 def test_429_without_retry_after_or_json(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
-    emulator.inject(Fault(429, raw_body=b"slow down"))
+    emulator.fail(429, raw_body=b"slow down")
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
     assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
@@ -130,7 +130,7 @@ def test_429_with_an_http_date_retry_after(provider: LambdaProvider, emulator: L
 def test_non_json_bodies_are_unavailable(
     provider: LambdaProvider, emulator: LambdaEmulator, status: int
 ) -> None:
-    emulator.inject(Fault(status, raw_body=b"<html>Bad Gateway</html>", operation="listInstances"))
+    emulator.fail(status, raw_body=b"<html>Bad Gateway</html>", operation="listInstances")
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
     assert caught.value.code is ErrorCode.UNAVAILABLE
@@ -178,11 +178,11 @@ def test_inactive_account_is_auth_error(provider: LambdaProvider, emulator: Lamb
 
 
 def test_malformed_success_bodies_are_unavailable(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
-    emulator.inject(Fault(200, raw_body=b'{"data": [{"id": "x"}]}', operation="listInstances"))
+    emulator.fail(200, raw_body=b'{"data": [{"id": "x"}]}', operation="listInstances")
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
     assert caught.value.code is ErrorCode.UNAVAILABLE
-    emulator.inject(Fault(200, raw_body=b'{"nodata": 1}', operation="listInstances"))
+    emulator.fail(200, raw_body=b'{"nodata": 1}', operation="listInstances")
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
     assert caught.value.code is ErrorCode.UNAVAILABLE
@@ -212,7 +212,7 @@ def offer(**entry: object) -> dict[str, object]:
 def test_malformed_instance_types_are_unavailable(
     provider: LambdaProvider, emulator: LambdaEmulator, types: object
 ) -> None:
-    emulator.inject(Fault(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes"))
+    emulator.fail(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes")
     with pytest.raises(ProviderError) as caught:
         provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-west-1"))
     assert caught.value.code is ErrorCode.UNAVAILABLE

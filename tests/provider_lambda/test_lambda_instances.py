@@ -5,8 +5,7 @@ The management, filter and NOT_FOUND rules are the core's: those tests go throug
 
 from __future__ import annotations
 
-import json
-
+import httpx
 import pytest
 
 from provider_core import ErrorCode, InstanceStatus, ListFilter, ProviderError, ProviderHandle, SpawnOptions
@@ -33,13 +32,13 @@ def unmanaged(emulator: LambdaEmulator, name: str, tags: dict[str, str] | None =
         "ssh_key_names": [DEFAULT_SSH_KEY],
         "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
     }
-    reply = emulator.handle(
-        "POST",
-        "/api/v1/instance-operations/launch",
-        {"Authorization": f"Bearer {emulator.api_key}"},
-        json.dumps({**body, "name": name}).encode(),
-    )
-    instance_id: str = json.loads(reply.body)["data"]["instance_ids"][0]
+    # In-process, past the HTTP server: the emulator is a WSGI app.
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    with httpx.Client(transport=httpx.WSGITransport(app=emulator), headers=headers) as client:
+        reply = client.post(
+            "http://lambda.test/api/v1/instance-operations/launch", json={**body, "name": name}
+        )
+    instance_id: str = reply.json()["data"]["instance_ids"][0]
     return instance_id
 
 

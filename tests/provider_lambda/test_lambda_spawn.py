@@ -20,7 +20,7 @@ from provider_core import (
 )
 from provider_core.author import IDEMPOTENCY_TAG, MANAGED_TAG
 from provider_lambda import LambdaProvider
-from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, REGIONS, Fault, LambdaEmulator
+from provider_lambda.testing import DEFAULT_SSH_KEY, INSTANCE_TYPES, REGIONS, LambdaEmulator
 
 LAUNCH = "/api/v1/instance-operations/launch"
 
@@ -237,7 +237,7 @@ def test_a_region_the_api_reports_is_valid_even_if_the_spec_does_not_list_it(
             "regions_with_capacity_available": [{"name": "us-north-9", "description": "new"}],
         }
     }
-    emulator.inject(Fault(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes"))
+    emulator.fail(200, raw_body=json.dumps({"data": types}).encode(), operation="listInstanceTypes")
     # The emulator knows only the spec's regions and refuses the launch; what matters is that it was sent.
     with pytest.raises(ProviderError):
         provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-north-9"))

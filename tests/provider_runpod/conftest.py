@@ -28,7 +28,7 @@ def emulator(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Emula
     # Every REST exchange of every test must match the published spec, except what a test sends or
     # answers off-spec on purpose.
     if spec.available():
-        spec.check_all(
+        spec.checker().check(
             emu.exchanges,
             requests=request.node.get_closest_marker("invalid_requests") is None,
             responses=request.node.get_closest_marker("invalid_responses") is None,

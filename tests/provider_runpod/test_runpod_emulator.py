@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from typing import Any
@@ -12,9 +13,9 @@ import pytest
 from provider_core import SpawnOptions, VolumeAttachment
 from provider_core.author import MANAGED_TAG
 from provider_runpod import RunPodProvider
-from provider_runpod.testing import Emulator, Exchange
+from provider_runpod.testing import CATALOG, Account, Emulator, Exchange
 from provider_runpod.testing import test_double as start_test_double
-from provider_runpod.testing._graphql import GraphQLError, parse, project
+from provider_runpod.testing._graphql import answer
 from tests.provider_runpod import spec
 
 needs_spec = pytest.mark.skipif(not spec.available(), reason=spec.SKIP_REASON)
@@ -67,8 +68,8 @@ def test_every_emulated_rest_answer_matches_the_spec(emulator: Emulator) -> None
     call(emulator, "DELETE", f"/v2/pods/{pod_id}")  # 404
     statuses = {e.status for e in emulator.exchanges}
     assert statuses >= {200, 201, 204, 400, 401, 404, 409, 422, 429, 503}
-    for exchange in spec.rest(emulator.exchanges):
-        spec.check_response(exchange)
+    for exchange in spec.checker().covered(emulator.exchanges):
+        spec.checker().check_response(exchange)
 
 
 @needs_spec
@@ -90,14 +91,14 @@ def test_the_providers_requests_match_the_spec(provider: RunPodProvider, emulato
     provider.get_instance(pod.id)
     provider.terminate(pod.id)
     provider.terminate(pod.id)
-    rest = spec.rest(emulator.exchanges)
+    rest = spec.checker().covered(emulator.exchanges)
     assert {(e.method, e.path.split("/")[2]) for e in rest} == {
         ("POST", "pods"),
         ("GET", "pods"),
         ("DELETE", "pods"),
     }
     for exchange in rest:
-        spec.check_request(exchange)
+        spec.checker().check_request(exchange)
 
 
 @needs_spec
@@ -105,19 +106,19 @@ def test_the_spec_check_catches_a_bad_answer() -> None:
     bad_pod = Exchange(
         "GET",
         "/v2/pods/x",
-        "",
         {"Authorization": "Bearer ***"},
         b"",
         200,
-        {},
-        "application/json",
+        {"Content-Type": "application/json"},
         b'{"id": "x"}',
     )
     with pytest.raises(Exception, match="required"):
-        spec.check_response(bad_pod)
-    bad_request = bad_pod._replace(method="POST", path="/v2/pods", body=b'{"name": "x", "gpu": {"id": 1}}')
+        spec.checker().check_response(bad_pod)
+    bad_request = dataclasses.replace(
+        bad_pod, method="POST", target="/v2/pods", body=b'{"name": "x", "gpu": {"id": 1}}'
+    )
     with pytest.raises(Exception, match=r"[Vv]alid"):
-        spec.check_request(bad_request)
+        spec.checker().check_request(bad_request)
 
 
 def test_test_double_yields_working_settings_and_stops() -> None:
@@ -131,21 +132,37 @@ def test_test_double_yields_working_settings_and_stops() -> None:
         httpx.get(settings["base_url"] + "/pods", timeout=1)
 
 
-def test_graphql_subset_parses_variables_and_literals() -> None:
-    operation = parse(
-        "query Q($id: String) { gpuTypes(input: {id: $id}) { id "
-        "lowestPrice(input: {gpuCount: 2, secureCloud: true}) { minimumBidPrice } } }",
-        {"id": "G"},
-    )
-    (field,) = operation.fields
-    assert field.args == {"input": {"id": "G"}}
-    assert field.selections[1].args == {"input": {"gpuCount": 2, "secureCloud": True}}
-    value = [{"id": "G", "displayName": "g", "lowestPrice": {"minimumBidPrice": 1.0, "stockStatus": "High"}}]
-    assert project(value, field.selections) == [{"id": "G", "lowestPrice": {"minimumBidPrice": 1.0}}]
+PRICES = (
+    "query Q($id: String) { gpuTypes(input: {id: $id}) { id "
+    "lowestPrice(input: {gpuCount: 2, secureCloud: true}) { minimumBidPrice } } }"
+)
+
+
+def test_graphql_takes_variables_and_literals_and_answers_the_selection_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = Account()
+    status, body = answer(account, {"query": PRICES, "variables": {"id": GPU}})
+    assert status == 200
+    assert body == {
+        "data": {"gpuTypes": [{"id": GPU, "lowestPrice": {"minimumBidPrice": CATALOG[GPU].min_bid}}]}
+    }
+    # The literal gpuCount reaches the resolver: with one GPU free, two have no price.
+    account.capacity[GPU] = 1
+    assert answer(account, {"query": PRICES, "variables": {"id": GPU}})[1] == {
+        "data": {"gpuTypes": [{"id": GPU, "lowestPrice": {"minimumBidPrice": None}}]}
+    }
     # Commas and comments are insignificant, except inside strings.
-    (pod,) = parse('# lookup\n{ pod(input: {podId: "a, b"},) { id, name } } # done', {}).fields
-    assert pod.args == {"input": {"podId": "a, b"}}
-    assert [f.name for f in pod.selections] == ["id", "name"]
+    asked: list[str] = []
+
+    def pod(pod_id: str) -> dict[str, object]:
+        asked.append(pod_id)
+        return {"id": pod_id, "name": "n", "podType": "RESERVED"}
+
+    monkeypatch.setattr(account, "graphql_pod", pod)
+    document = '# lookup\n{ pod(input: {podId: "a, b"},) { id, name } } # done'
+    assert answer(account, {"query": document}) == (200, {"data": {"pod": {"id": "a, b", "name": "n"}}})
+    assert asked == ["a, b"]
 
 
 @pytest.mark.parametrize(
@@ -161,10 +178,10 @@ def test_graphql_subset_parses_variables_and_literals() -> None:
         ("{ gpuTypes { ...F } }", "GRAPHQL_VALIDATION_FAILED"),
     ],
 )
-def test_graphql_subset_rejects_like_a_server(document: str, code: str) -> None:
-    with pytest.raises(GraphQLError) as caught:
-        parse(document, {})
-    assert caught.value.code == code
+def test_graphql_rejects_like_a_server(document: str, code: str) -> None:
+    status, body = answer(Account(), {"query": document, "variables": {}})
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == code
 
 
 def test_graphql_errors_come_back_in_http_200(emulator: Emulator) -> None:

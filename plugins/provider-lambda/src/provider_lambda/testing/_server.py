@@ -1,157 +1,91 @@
-"""LambdaEmulator: EmulatorState served over real HTTP on a loopback port, recording every exchange."""
+"""LambdaEmulator: the account of _state.py as a WSGI app on the provider_core testing kit."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+import json
 from typing import Any
 
-from attrs import frozen
-
+from provider_core.testing.kit import EmulatorApp, Fault, Reply, Request
 from provider_lambda.testing._state import EmulatorState
-from provider_lambda.testing._wire import PREFIX, Reply
+from provider_lambda.testing._wire import (
+    PREFIX,
+    ApiError,
+    error_body,
+    error_reply,
+    operation_route,
+    route,
+)
+
+INTERNAL_ERROR = "global/internal-error"
 
 
-@frozen
-class Exchange:
-    """One request and the answer the emulator sent (answer None when the client went away first)."""
+class LambdaEmulator(EmulatorState, EmulatorApp):
+    """A stateful stand-in for the Lambda Cloud API v1; serve it with `with LambdaEmulator() as emu:`
+    (or run it in-process behind httpx.WSGITransport)."""
 
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None
-    response_headers: dict[str, str]
-    response_body: bytes
-    # The answer was a deliberately malformed one that a test asked for.
-    off_spec: bool = False
-
-
-class _Server(ThreadingHTTPServer):
-    # Handler threads are joined on close, so a stopped emulator leaves nothing running.
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, emulator: LambdaEmulator) -> None:
-        self.emulator = emulator
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out and hung up is expected in these tests, not an emulator fault.
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    timeout = 30
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, Nagle meets delayed ACK (~40 ms each).
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def _serve(self) -> None:
-        emulator = self.server.emulator
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = dict(self.headers.items())
-        reply = emulator.handle(self.command, self.path, headers, body)
-        sent: Reply | None = reply
-        if reply.delay > 0 and emulator.stopping.wait(reply.delay):
-            sent = None
-        emulator.record(
-            Exchange(
-                self.command,
-                self.path,
-                headers,
-                body,
-                None if sent is None else reply.status,
-                {"Content-Type": "application/json", **reply.headers},
-                reply.body,
-                reply.off_spec,
-            )
-        )
-        if sent is None:
-            self.close_connection = True
-            return
-        self.send_response(reply.status)
-        for name, value in {"Content-Type": "application/json", **reply.headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-
-class LambdaEmulator(EmulatorState):
-    """A stateful stand-in for the Lambda Cloud API v1 on 127.0.0.1; use as a context manager."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.exchanges: list[Exchange] = []
-        self.stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._record_lock = threading.Lock()
+    server_name = "lambda-emulator"
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
+        return self.url + PREFIX
 
-    def record(self, exchange: Exchange) -> None:
-        with self._record_lock:
-            self.exchanges.append(exchange)
+    # -- faults --------------------------------------------------------------------------------
 
-    def start(self) -> LambdaEmulator:
-        self.stopping.clear()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="lambda-emulator"
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, drop open connections and join every thread the emulator started."""
-        server, thread, self._server, self._thread = self._server, self._thread, None, None
-        if server is None or thread is None:
-            return
-        self.stopping.set()
-        server.shutdown()
-        thread.join()
-        with server.connections_lock:
-            for connection in list(server.connections):
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-
-    def __enter__(self) -> LambdaEmulator:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    def fail(
+        self,
+        status: int = 500,
+        code: str = INTERNAL_ERROR,
+        *,
+        operation: str | None = None,
+        raw_body: bytes | None = None,
+        retry_after: str | None = None,
+        **how: Any,
     ) -> None:
-        self.stop()
+        """The next matching request (`operation` is a spec operationId; None matches any) answers
+        status with Lambda's error envelope, or raw_body as an HTML page when given. `how` takes
+        the kit Fault's times, after, delay, drop and after_effect."""
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        if raw_body is None:
+            body = json.dumps(error_body(code, "Injected failure.", "Try again later.")).encode()
+            headers["Content-Type"] = "application/json"
+        else:
+            body, headers["Content-Type"] = raw_body, "text/html"
+        method, path = operation_route(operation) if operation is not None else (None, None)
+        self.inject(Fault(status, body, headers, method, path, malformed=raw_body is not None, **how))
+
+    def throttle(self, retry_after: str | None = "2", **how: Any) -> None:
+        self.fail(429, "global/too-many-requests", retry_after=retry_after, **how)
+
+    def create_then_fail(self, status: int = 500, *, delay: float = 0.0) -> None:
+        """The next launch creates its instance, then answers `status` (after `delay` seconds)."""
+        self.fail(status, operation="launchInstance", after_effect=True, delay=delay)
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def admit(self, request: Request) -> Reply | None:
+        with self._lock:
+            self.requests += 1
+            matched = route(request.method, request.path)
+            try:
+                if matched is None:
+                    raise ApiError(
+                        404, "global/object-does-not-exist", f"no route for {request.method} {request.path}"
+                    )
+                self.authenticate(request.header("Authorization"))
+            except ApiError as exc:
+                return error_reply(exc.status, exc.code, exc.message, exc.suggestion)
+            wait = self.pace(matched[0])
+        if wait:
+            limited = error_reply(429, "global/too-many-requests", "Too many requests.", "Slow down.")
+            return Reply(429, limited.body, {**limited.headers, "Retry-After": str(wait)})
+        return None
+
+    def respond(self, request: Request) -> Reply:
+        matched = route(request.method, request.path)
+        assert matched is not None  # admit answered every request without a route
+        with self._lock:
+            try:
+                data = self.dispatch(*matched, request.body)
+            except ApiError as exc:
+                return error_reply(exc.status, exc.code, exc.message, exc.suggestion)
+        return Reply.json(200, {"data": data})

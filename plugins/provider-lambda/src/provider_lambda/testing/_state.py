@@ -1,10 +1,9 @@
-"""The emulator's state and request handling, independent of HTTP (the server lives in _server.py)."""
+"""The emulator's account: state, knobs and operations, independent of HTTP (routes live in _server.py)."""
 
 from __future__ import annotations
 
 import base64
 import copy
-import json
 import math
 import re
 import threading
@@ -22,16 +21,7 @@ from provider_lambda.testing._catalog import (
     INSTANCE_TYPES,
     REGIONS,
 )
-from provider_lambda.testing._wire import (
-    ApiError,
-    Fault,
-    Reply,
-    error_body,
-    fault_reply,
-    json_object,
-    require,
-    route,
-)
+from provider_lambda.testing._wire import ApiError, json_object, require
 
 TAG_KEY = re.compile(r"[a-z][a-z0-9-:]+")
 STATUSES = ("booting", "active", "unhealthy", "terminated", "terminating", "preempted")
@@ -64,6 +54,7 @@ class EmulatorState:
         capacity: Mapping[str, Mapping[str, int]] = CAPACITY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.instance_types = {name: dict(spec) for name, spec in instance_types.items()}
         self.capacity = {name: dict(slots) for name, slots in capacity.items()}
@@ -74,7 +65,6 @@ class EmulatorState:
         self.boot_seconds = 0.0
         self.terminate_seconds = 0.0
         self.enforced_intervals: tuple[float, float] | None = None
-        self.faults: list[Fault] = []
         # Observable state.
         self.instances: dict[str, _Instance] = {}
         self.ssh_keys: dict[str, dict[str, str]] = {}
@@ -95,20 +85,6 @@ class EmulatorState:
             self.capacity[instance_type] = (
                 dict(slots) if isinstance(slots, Mapping) else dict.fromkeys(slots, 1000)
             )
-
-    def inject(self, fault: Fault) -> None:
-        with self._lock:
-            self.faults.append(fault)
-
-    def fail(self, status: int = 500, code: str = "global/internal-error", **how: Any) -> None:
-        self.inject(Fault(status, code, **how))
-
-    def throttle(self, retry_after: str | None = "2", **how: Any) -> None:
-        self.inject(Fault(429, "global/too-many-requests", retry_after=retry_after, **how))
-
-    def create_then_fail(self, status: int = 500, *, delay: float = 0.0) -> None:
-        """The next launch creates its instance, then answers `status` (after `delay` seconds)."""
-        self.inject(Fault(status, operation="launchInstance", apply_first=True, delay=delay))
 
     def enforce_limits(self, request_interval: float, launch_interval: float) -> None:
         """Answer 429 to requests closer together than these intervals, like the real API."""
@@ -139,35 +115,8 @@ class EmulatorState:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
-        path = target.split("?", 1)[0]
-        matched = route(method, path)
-        with self._lock:
-            self.requests += 1
-            try:
-                if matched is None:
-                    raise ApiError(404, "global/object-does-not-exist", f"no route for {method} {path}")
-                operation, arg = matched
-                self._authenticate(headers)
-                throttled = self._pace(operation)
-                if throttled is not None:
-                    return throttled
-                fault = self._take_fault(operation)
-                if fault is not None and not fault.apply_first:
-                    return fault_reply(fault)
-                data = self._dispatch(operation, arg, body)
-                if fault is not None:
-                    return fault_reply(fault)
-                reply = Reply(200, json.dumps({"data": data}).encode())
-            except ApiError as exc:
-                reply = Reply(
-                    exc.status, json.dumps(error_body(exc.code, exc.message, exc.suggestion)).encode()
-                )
-        reply.delay += self.latency
-        return reply
-
-    def _authenticate(self, headers: Mapping[str, str]) -> None:
-        given = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+    def authenticate(self, authorization: str | None) -> None:
+        given = authorization or ""
         scheme, _, credential = given.partition(" ")
         if scheme.lower() == "basic":
             try:
@@ -184,9 +133,10 @@ class EmulatorState:
         if self.account_inactive:
             raise ApiError(403, "global/account-inactive", "Your account is inactive.", "Contact Support.")
 
-    def _pace(self, operation: str) -> Reply | None:
+    def pace(self, operation: str) -> int:
+        """Seconds the caller must wait when it came too soon under enforce_limits, else 0."""
         if self.enforced_intervals is None:
-            return None
+            return 0
         now = self._clock()
         general, launch = self.enforced_intervals
         wait = self._last_request + general - now
@@ -194,25 +144,13 @@ class EmulatorState:
             wait = max(wait, self._last_launch + launch - now)
         if wait > 0:
             self.throttled += 1
-            return fault_reply(Fault(429, "global/too-many-requests", retry_after=str(math.ceil(wait))))
+            return math.ceil(wait)
         self._last_request = now
         if operation == "launchInstance":
             self._last_launch = now
-        return None
+        return 0
 
-    def _take_fault(self, operation: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.operation in (None, operation):
-                if fault.after > 0:
-                    fault.after -= 1
-                    return None
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
-    def _dispatch(self, operation: str, arg: str | None, body: bytes) -> Any:
+    def dispatch(self, operation: str, arg: str | None, body: bytes) -> Any:
         self._advance()
         if operation == "listInstances":
             return [self._view(i) for i in self.instances.values()]

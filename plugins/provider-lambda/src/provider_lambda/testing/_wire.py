@@ -1,4 +1,4 @@
-"""The emulator's wire format: routes, the error envelope, injected faults and replies."""
+"""The emulator's wire format: routes and the error envelope."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from attrs import define, field
+from provider_core.testing.kit import Reply
 
 # Spec operationIds, by method and path below /api/v1 ({id} is one path segment).
 ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
@@ -31,34 +31,6 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.suggestion = status, code, message, suggestion
 
 
-@define
-class Fault:
-    """An injected answer for the next `times` matching requests (operation None matches any)."""
-
-    status: int
-    code: str | None = "global/internal-error"
-    operation: str | None = None
-    times: int = 1
-    # Matching requests let through before the fault starts answering.
-    after: int = 0
-    retry_after: str | None = None
-    # Sent as is instead of a JSON error envelope.
-    raw_body: bytes | None = None
-    # The request takes effect first and only then fails: the client cannot know it happened.
-    apply_first: bool = False
-    delay: float = 0.0
-
-
-@define
-class Reply:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(factory=dict)
-    delay: float = 0.0
-    # A deliberately malformed answer (Fault.raw_body): not meant to follow the spec.
-    off_spec: bool = False
-
-
 def error_body(code: str, message: str, suggestion: str | None) -> dict[str, Any]:
     error: dict[str, str] = {"code": code, "message": message}
     if suggestion is not None:
@@ -78,13 +50,16 @@ def route(method: str, path: str) -> tuple[str, str | None] | None:
     return None
 
 
-def fault_reply(fault: Fault) -> Reply:
-    headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-    if fault.raw_body is not None:
-        content = {"Content-Type": "text/html"}
-        return Reply(fault.status, fault.raw_body, {**headers, **content}, fault.delay, off_spec=True)
-    body = error_body(fault.code or "global/internal-error", "Injected failure.", "Try again later.")
-    return Reply(fault.status, json.dumps(body).encode(), headers, fault.delay)
+def error_reply(status: int, code: str, message: str, suggestion: str | None = None) -> Reply:
+    return Reply.json(status, error_body(code, message, suggestion))
+
+
+def operation_route(operation: str) -> tuple[str, str]:
+    """The method and full-path regular expression of a spec operation, for matching faults to it."""
+    for method, pattern, name in ROUTES:
+        if name == operation:
+            return method, re.escape(PREFIX) + pattern.pattern
+    raise ValueError(f"the emulator has no operation {operation!r}")
 
 
 def require(condition: bool, message: str) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from provider_core.testing.kit import Exchange, Fault
 from provider_runpod.testing._checks import Problem
-from provider_runpod.testing._server import Emulator, Exchange
+from provider_runpod.testing._server import Emulator
 from provider_runpod.testing._state import CATALOG, DATA_CENTERS, NO_CAPACITY, Account
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Account",
     "Emulator",
     "Exchange",
+    "Fault",
     "Problem",
     "test_double",
 ]

@@ -44,39 +44,6 @@ CREATE_FIELDS = frozenset(
     ]
 )
 GPU_FIELDS = frozenset({"id", "count", "allowedCudaVersions", "minCudaVersion"})
-SPOT_FIELDS = frozenset(
-    [
-        "bidPerGpu",
-        "cloudType",
-        "containerDiskInGb",
-        "countryCode",
-        "dataCenterId",
-        "dockerArgs",
-        "env",
-        "gpuCount",
-        "gpuTypeId",
-        "imageName",
-        "minDisk",
-        "minDownload",
-        "minMemoryInGb",
-        "minUpload",
-        "minVcpuCount",
-        "name",
-        "networkVolumeId",
-        "port",
-        "ports",
-        "startJupyter",
-        "startSsh",
-        "stopAfter",
-        "supportPublicIp",
-        "templateId",
-        "terminateAfter",
-        "volumeInGb",
-        "volumeKey",
-        "volumeMountPath",
-        "allowedCudaVersions",
-    ]
-)
 
 
 class Problem(NamedTuple):
@@ -182,25 +149,4 @@ def check_action(body: Any) -> Problem | None:
         return _contract("$: requires exactly the property 'action'")
     if body["action"] not in ("start", "stop", "restart", "terminate"):
         return _contract("$.action: must be one of start, stop, restart, terminate")
-    return None
-
-
-def check_spot_input(data: Any) -> str | None:
-    """The GraphQL input-coercion message for a bad PodRentInterruptableInput, or None."""
-    if not isinstance(data, Mapping):
-        return "Expected type PodRentInterruptableInput to be an object."
-    extra = sorted(set(data) - SPOT_FIELDS)
-    if extra:
-        return f'Field "{extra[0]}" is not defined by type "PodRentInterruptableInput".'
-    if not isinstance(data.get("bidPerGpu"), int | float) or isinstance(data.get("bidPerGpu"), bool):
-        return 'Field "bidPerGpu" of required type "Float!" was not provided.'
-    if not _is_int(data.get("gpuCount"), 1):
-        return 'Field "gpuCount" of required type "Int!" was not provided.'
-    if not isinstance(data.get("gpuTypeId"), str):
-        return 'Field "gpuTypeId" of required type "String!" was not provided.'
-    env = data.get("env") or []
-    if not (
-        isinstance(env, list) and all(isinstance(e, Mapping) and set(e) == {"key", "value"} for e in env)
-    ):
-        return 'Field "env" must be a list of EnvironmentVariableInput {key, value}.'
     return None

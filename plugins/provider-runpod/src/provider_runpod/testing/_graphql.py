@@ -1,256 +1,191 @@
-"""Just enough GraphQL for the emulator: parse one operation, check it against a small schema, project.
+"""The GraphQL endpoint on graphql-core: the part of RunPod's public schema the emulator implements.
 
-Supported: one `query` or `mutation` with variable definitions, nested selections, and arguments
-whose values are variables or literals (objects, lists, strings, numbers, booleans, null, enums).
-Not supported: fragments, aliases, directives, several operations. An unsupported or unknown
-construct is answered the way a GraphQL server answers it: an `errors` entry, never a crash.
+Errors are answered the way RunPod's (Apollo) server answers them: a document that does not parse,
+does not validate or whose variables do not fit the schema gets HTTP 400 with one `errors` entry per
+problem and an `extensions.code`; a refused operation gets HTTP 200 with its field null and the error.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any
 
-# type -> field -> type of the field's value (None for scalars); mirrors RunPod's public GraphQL spec.
-SCHEMA: Mapping[str, Mapping[str, str | None]] = {
-    "Query": {"pod": "Pod", "gpuTypes": "GpuType"},
-    "Mutation": {"podRentInterruptable": "Pod", "podTerminate": None},
-    "Pod": {
-        name: None
-        for name in [
-            "id",
-            "name",
-            "desiredStatus",
-            "podType",
-            "costPerHr",
-            "gpuCount",
-            "imageName",
-            "env",
-            "machineId",
-            "dockerArgs",
-            "containerDiskInGb",
-            "volumeInGb",
-            "volumeMountPath",
-            "lastStatusChange",
-        ]
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    build_schema,
+    execute_sync,
+    parse,
+    validate,
+)
+
+from provider_runpod.testing._state import Account, Refusal
+
+SCHEMA = build_schema(
+    """
+    scalar Void
+
+    type Query {
+      pod(input: PodFilter!): Pod
+      gpuTypes(input: GpuTypeFilter): [GpuType!]
     }
-    | {"machine": "Machine"},
-    "Machine": {"podHostId": None, "gpuDisplayName": None},
-    "GpuType": {
-        name: None
-        for name in [
-            "id",
-            "displayName",
-            "memoryInGb",
-            "secureCloud",
-            "communityCloud",
-            "securePrice",
-            "communityPrice",
-            "secureSpotPrice",
-            "communitySpotPrice",
-        ]
+
+    type Mutation {
+      podRentInterruptable(input: PodRentInterruptableInput!): Pod
+      podTerminate(input: PodTerminateInput!): Void
     }
-    | {"lowestPrice": "LowestPrice"},
-    "LowestPrice": {"minimumBidPrice": None, "uninterruptablePrice": None, "stockStatus": None},
-}
 
+    input PodFilter { podId: String! }
+    input PodTerminateInput { podId: String! }
+    input GpuTypeFilter { id: String }
+    input GpuLowestPriceInput {
+      gpuCount: Int!
+      dataCenterId: String
+      secureCloud: Boolean
+      minDisk: Int
+      minMemoryInGb: Int
+      minVcpuCount: Int
+      supportPublicIp: Boolean
+    }
+    input EnvironmentVariableInput { key: String!, value: String! }
+    enum CloudTypeEnum { ALL SECURE COMMUNITY }
 
-class GraphQLError(Exception):
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    input PodRentInterruptableInput {
+      bidPerGpu: Float!
+      gpuCount: Int!
+      gpuTypeId: String!
+      cloudType: CloudTypeEnum
+      containerDiskInGb: Int
+      countryCode: String
+      dataCenterId: String
+      dockerArgs: String
+      env: [EnvironmentVariableInput]
+      imageName: String
+      minDisk: Int
+      minDownload: Int
+      minMemoryInGb: Int
+      minUpload: Int
+      minVcpuCount: Int
+      name: String
+      networkVolumeId: String
+      port: Int
+      ports: String
+      startJupyter: Boolean
+      startSsh: Boolean
+      stopAfter: String
+      supportPublicIp: Boolean
+      templateId: String
+      terminateAfter: String
+      volumeInGb: Int
+      volumeKey: String
+      volumeMountPath: String
+      allowedCudaVersions: [String]
+    }
 
+    type Pod {
+      id: String!
+      name: String
+      desiredStatus: String
+      podType: String
+      costPerHr: Float
+      gpuCount: Int
+      imageName: String
+      env: [String]
+      machineId: String
+      dockerArgs: String
+      containerDiskInGb: Int
+      volumeInGb: Float
+      volumeMountPath: String
+      lastStatusChange: String
+      machine: Machine
+    }
+    type Machine { podHostId: String, gpuDisplayName: String }
 
-class Field(NamedTuple):
-    name: str
-    args: dict[str, Any]
-    selections: tuple[Field, ...]
-
-
-class Operation(NamedTuple):
-    kind: str  # "query" or "mutation"
-    fields: tuple[Field, ...]
-
-
-# Commas are insignificant in GraphQL, like whitespace and comments.
-_IGNORED = re.compile(r"(?:[\s,]+|#[^\n]*)+")
-_TOKEN = re.compile(
-    r"(?P<punct>\.\.\.|[!$():=@\[\]{}|])|(?P<name>[_A-Za-z][_0-9A-Za-z]*)"
-    r'|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<string>"(?:[^"\\\n]|\\.)*")'
+    type GpuType {
+      id: String!
+      displayName: String
+      memoryInGb: Int
+      secureCloud: Boolean
+      communityCloud: Boolean
+      securePrice: Float
+      communityPrice: Float
+      secureSpotPrice: Float
+      communitySpotPrice: Float
+      lowestPrice(input: GpuLowestPriceInput): LowestPrice
+    }
+    type LowestPrice { minimumBidPrice: Float, uninterruptablePrice: Float, stockStatus: String }
+    """
 )
 
 
-def _tokens(source: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while True:
-        ignored = _IGNORED.match(source, position)
-        if ignored:
-            position = ignored.end()
-        if position >= len(source):
-            return tokens
-        match = _TOKEN.match(source, position)
-        if match is None:
-            raise GraphQLError(f"Syntax Error: unexpected character at {position}", "GRAPHQL_PARSE_FAILED")
-        kind = match.lastgroup or "punct"
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
+def _refusals_as_errors(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    """A resolver whose Refusal becomes a GraphQL error carrying RunPod's extensions.code."""
+
+    def resolver(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return resolve(*args, **kwargs)
+        except Refusal as refusal:
+            extensions = {"code": refusal.code} if refusal.code else None
+            raise GraphQLError(refusal.message, extensions=extensions) from refusal
+
+    return resolver
 
 
-class _Parser:
-    def __init__(self, source: str, variables: Mapping[str, Any]) -> None:
-        self.tokens = _tokens(source)
-        self.at = 0
-        self.variables = variables
+def _root(account: Account) -> dict[str, Any]:
+    """Root resolvers: graphql-core calls a callable root value with (info, **arguments)."""
 
-    def peek(self) -> str | None:
-        return self.tokens[self.at][1] if self.at < len(self.tokens) else None
+    def terminate(info: object, input: dict[str, Any]) -> None:
+        account.terminate_spot(input["podId"])
 
-    def take(self, expected: str | None = None) -> tuple[str, str]:
-        if self.at >= len(self.tokens):
-            raise GraphQLError("Syntax Error: unexpected end of document", "GRAPHQL_PARSE_FAILED")
-        token = self.tokens[self.at]
-        if expected is not None and token[1] != expected:
-            raise GraphQLError(
-                f'Syntax Error: expected "{expected}", found "{token[1]}"', "GRAPHQL_PARSE_FAILED"
-            )
-        self.at += 1
-        return token
+    def gpu_types(info: object, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [
+            {**gpu, "lowestPrice": _lowest_price(account, gpu["id"])}
+            for gpu in account.gpu_types((input or {}).get("id"))
+        ]
 
-    def name(self) -> str:
-        kind, value = self.take()
-        if kind != "name":
-            raise GraphQLError(f'Syntax Error: expected a name, found "{value}"', "GRAPHQL_PARSE_FAILED")
-        return value
-
-    def operation(self) -> Operation:
-        kind = "query"
-        if self.peek() in ("query", "mutation", "subscription"):
-            kind = self.name()
-            if kind == "subscription":
-                raise GraphQLError("subscriptions are not supported", "GRAPHQL_VALIDATION_FAILED")
-            if self.peek() not in ("(", "{"):
-                self.name()
-            if self.peek() == "(":
-                self.variable_definitions()
-        fields = self.selection_set()
-        if self.at != len(self.tokens):
-            raise GraphQLError("only one operation per document is supported", "GRAPHQL_VALIDATION_FAILED")
-        return Operation(kind, fields)
-
-    def variable_definitions(self) -> None:
-        self.take("(")
-        while self.peek() != ")":
-            self.take("$")
-            variable = self.name()
-            self.take(":")
-            required = self.type_reference()
-            if self.peek() == "=":
-                self.take("=")
-                self.value()
-            elif required and self.variables.get(variable) is None:
-                raise GraphQLError(
-                    f'Variable "${variable}" of required type was not provided.', "BAD_USER_INPUT"
-                )
-        self.take(")")
-
-    def type_reference(self) -> bool:
-        if self.peek() == "[":
-            self.take("[")
-            self.type_reference()
-            self.take("]")
-        else:
-            self.name()
-        if self.peek() == "!":
-            self.take("!")
-            return True
-        return False
-
-    def selection_set(self) -> tuple[Field, ...]:
-        self.take("{")
-        fields = []
-        while self.peek() != "}":
-            if self.peek() in ("...", "@"):
-                raise GraphQLError("fragments and directives are not supported", "GRAPHQL_VALIDATION_FAILED")
-            name = self.name()
-            if self.peek() == ":":
-                raise GraphQLError("aliases are not supported", "GRAPHQL_VALIDATION_FAILED")
-            args: dict[str, Any] = {}
-            if self.peek() == "(":
-                self.take("(")
-                while self.peek() != ")":
-                    key = self.name()
-                    self.take(":")
-                    args[key] = self.value()
-                self.take(")")
-            selections = self.selection_set() if self.peek() == "{" else ()
-            fields.append(Field(name, args, selections))
-        self.take("}")
-        if not fields:
-            raise GraphQLError("Syntax Error: empty selection set", "GRAPHQL_PARSE_FAILED")
-        return tuple(fields)
-
-    def value(self) -> Any:
-        kind, token = self.take()
-        if token == "$":
-            return self.variables.get(self.name())
-        if token == "[":
-            items = []
-            while self.peek() != "]":
-                items.append(self.value())
-            self.take("]")
-            return items
-        if token == "{":
-            obj = {}
-            while self.peek() != "}":
-                key = self.name()
-                self.take(":")
-                obj[key] = self.value()
-            self.take("}")
-            return obj
-        if kind == "number":
-            return float(token) if any(c in token for c in ".eE") else int(token)
-        if kind == "string":
-            return json.loads(token)
-        if kind == "name":
-            return {"true": True, "false": False, "null": None}.get(token, token)
-        raise GraphQLError(f'Syntax Error: unexpected "{token}"', "GRAPHQL_PARSE_FAILED")
+    return {
+        "pod": lambda info, input: account.graphql_pod(input["podId"]),
+        "gpuTypes": gpu_types,
+        "podRentInterruptable": _refusals_as_errors(lambda info, input: account.rent_spot(input)),
+        "podTerminate": _refusals_as_errors(terminate),
+    }
 
 
-def parse(source: str, variables: Mapping[str, Any]) -> Operation:
-    """Parse and validate an operation against SCHEMA; raises GraphQLError."""
-    operation = _Parser(source, variables).operation()
-    _check(operation.fields, "Query" if operation.kind == "query" else "Mutation")
-    return operation
+def _lowest_price(account: Account, gpu_id: str) -> Callable[..., dict[str, Any]]:
+    def resolve(info: object, input: dict[str, Any] | None = None) -> dict[str, Any]:
+        return account.lowest_price(gpu_id, (input or {}).get("gpuCount", 1))
+
+    return resolve
 
 
-def _check(fields: tuple[Field, ...], type_name: str) -> None:
-    known = SCHEMA[type_name]
-    for field in fields:
-        if field.name not in known:
-            raise GraphQLError(
-                f'Cannot query field "{field.name}" on type "{type_name}".', "GRAPHQL_VALIDATION_FAILED"
-            )
-        child = known[field.name]
-        if child is None and field.selections:
-            raise GraphQLError(
-                f'Field "{field.name}" must not have a selection.', "GRAPHQL_VALIDATION_FAILED"
-            )
-        if child is not None:
-            if not field.selections:
-                raise GraphQLError(
-                    f'Field "{field.name}" must have a selection.', "GRAPHQL_VALIDATION_FAILED"
-                )
-            _check(field.selections, child)
+def _rejected(code: str, errors: list[GraphQLError]) -> tuple[int, dict[str, Any]]:
+    formatted = [{**error.formatted, "extensions": {"code": code}} for error in errors]
+    return 400, {"errors": formatted}
 
 
-def project(value: Any, selections: tuple[Field, ...]) -> Any:
-    """Keep only the selected fields of value (objects, lists of objects, or scalars)."""
-    if not selections or value is None:
-        return value
-    if isinstance(value, list):
-        return [project(item, selections) for item in value]
-    return {field.name: project(value.get(field.name), field.selections) for field in selections}
+def answer(account: Account, payload: Any) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON body for one GraphQL POST body ({query, variables, operationName})."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        error = GraphQLError("POST body must carry a query")
+        return _rejected("BAD_REQUEST", [error])
+    try:
+        document = parse(payload["query"])
+    except GraphQLSyntaxError as exc:
+        return _rejected("GRAPHQL_PARSE_FAILED", [exc])
+    invalid = validate(SCHEMA, document)
+    if invalid:
+        return _rejected("GRAPHQL_VALIDATION_FAILED", invalid)
+    result = execute_sync(
+        SCHEMA,
+        document,
+        root_value=_root(account),
+        variable_values=payload.get("variables") or {},
+        operation_name=payload.get("operationName"),
+    )
+    if result.data is None:
+        # Nothing ran: the variables did not fit their types, or the operation could not be chosen.
+        return _rejected("BAD_USER_INPUT", list(result.errors or ()))
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    return 200, body

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from provider_runpod.testing._checks import Problem, check_action, check_create, check_spot_input
-from provider_runpod.testing._graphql import GraphQLError
+from provider_runpod.testing._checks import Problem, check_action, check_create
 
 
 class GpuOffer(NamedTuple):
@@ -42,6 +41,17 @@ ACTIONS = {
     "TERMINATED": [],
 }
 Result = tuple[int, Any]
+
+
+class Refusal(Exception):
+    """A GraphQL operation RunPod refuses: answered as an `errors` entry (code in its extensions)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 # How lastStatusChange names what a user did.
 _VERBS = {"EXITED": "Exited", "TERMINATED": "Terminated", "PROVISIONING": "Resumed"}
 
@@ -128,22 +138,20 @@ class Account:
     # -- GraphQL -----------------------------------------------------------------------------------
 
     def rent_spot(self, data: Any) -> Any:
-        """podRentInterruptable: returns the pod view, or raises GraphQLError with RunPod's message."""
-        message = check_spot_input(data)
-        if message is not None:
-            raise GraphQLError(message, "BAD_USER_INPUT")
+        """podRentInterruptable (input already typed by the schema): returns the pod view, or raises
+        Refusal with RunPod's message."""
+        if data["gpuCount"] < 1:
+            raise Refusal("gpuCount must be at least 1", "BAD_USER_INPUT")
         with self.lock:
             offer = CATALOG.get(data["gpuTypeId"])
             if offer is None:
-                raise GraphQLError(f"gpu type {data['gpuTypeId']} not found")
+                raise Refusal(f"gpu type {data['gpuTypeId']} not found")
             if data["bidPerGpu"] < offer.min_bid:
-                raise GraphQLError(
-                    f"bid {data['bidPerGpu']} is below the minimum bid price of {offer.min_bid}"
-                )
+                raise Refusal(f"bid {data['bidPerGpu']} is below the minimum bid price of {offer.min_bid}")
             centers = [data["dataCenterId"]] if data.get("dataCenterId") else []
             placed = self._place(data["gpuTypeId"], data["gpuCount"], centers, data.get("networkVolumeId"))
             if isinstance(placed, Problem):
-                raise GraphQLError(placed.detail)
+                raise Refusal(placed.detail)
             body = {
                 "name": data.get("name") or "spot pod",
                 "image": data.get("imageName") or "",
@@ -187,37 +195,37 @@ class Account:
         with self.lock:
             pod = self.pods.get(pod_id)
             if pod is None or pod["status"] == "TERMINATED":
-                raise GraphQLError("pod not found to terminate")
+                raise Refusal("pod not found to terminate")
             self._set_status(pod, "TERMINATED")
 
-    def gpu_types(self, gpu_id: str | None, lowest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def gpu_types(self, gpu_id: str | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": name,
+                "displayName": name.removeprefix("NVIDIA ").removeprefix("GeForce "),
+                "memoryInGb": offer.memory_gb,
+                "secureCloud": True,
+                "communityCloud": False,
+                "securePrice": offer.price,
+                "communityPrice": None,
+                "secureSpotPrice": offer.min_bid,
+                "communitySpotPrice": None,
+            }
+            for name, offer in CATALOG.items()
+            if gpu_id is None or name == gpu_id
+        ]
+
+    def lowest_price(self, gpu_id: str, gpu_count: int) -> dict[str, Any]:
+        """GpuType.lowestPrice: prices only while gpu_count GPUs of the type are free."""
         with self.lock:
-            found = []
-            for name, offer in CATALOG.items():
-                if gpu_id is not None and name != gpu_id:
-                    continue
-                in_stock = self.capacity[name] >= int(lowest.get("gpuCount") or 1)
-                found.append(
-                    {
-                        "id": name,
-                        "displayName": name.removeprefix("NVIDIA ").removeprefix("GeForce "),
-                        "memoryInGb": offer.memory_gb,
-                        "secureCloud": True,
-                        "communityCloud": False,
-                        "securePrice": offer.price,
-                        "communityPrice": None,
-                        "secureSpotPrice": offer.min_bid,
-                        "communitySpotPrice": None,
-                        "lowestPrice": {
-                            "minimumBidPrice": offer.min_bid if in_stock else None,
-                            "uninterruptablePrice": offer.price if in_stock else None,
-                            "stockStatus": ("High" if self.capacity[name] > 8 else "Low")
-                            if in_stock
-                            else None,
-                        },
-                    }
-                )
-            return found
+            free = self.capacity[gpu_id]
+        in_stock = free >= gpu_count
+        offer = CATALOG[gpu_id]
+        return {
+            "minimumBidPrice": offer.min_bid if in_stock else None,
+            "uninterruptablePrice": offer.price if in_stock else None,
+            "stockStatus": ("High" if free > 8 else "Low") if in_stock else None,
+        }
 
     # -- knobs -------------------------------------------------------------------------------------
 
