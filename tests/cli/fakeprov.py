@@ -7,7 +7,6 @@ see the same instances. Settings and a few switches let tests provoke each kind 
 from __future__ import annotations
 
 import itertools
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +25,6 @@ BAD_KEY = "bad-key"  # rejected with AUTH_ERROR when the provider is built
 ECHO_PREFIX = "echo-"  # a careless provider quotes such a key in its error messages
 FAIL_PREFIX = "fail."
 BOOTSTRAP_TAG = "seen-bootstrap"  # instance type "fail.capacity_error" makes spawn raise CAPACITY_ERROR
-
 
 
 @attrs.frozen

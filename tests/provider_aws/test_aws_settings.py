@@ -100,7 +100,7 @@ def test_region_precedence(
 def test_an_unknown_region_in_the_environment_is_invalid(bare_env: pytest.MonkeyPatch) -> None:
     bare_env.setenv("AWS_REGION", "mars-north-1")
     with pytest.raises(ProviderError) as caught:
-        AWSProvider(AWSSettings(**DUMMY_CREDENTIALS))
+        AWSProvider(AWSSettings(aws_access_key_id="testing", aws_secret_access_key="testing"))
     assert caught.value.code is ErrorCode.INVALID_SPEC
     assert "mars-north-1" in caught.value.message
 
@@ -119,7 +119,10 @@ def test_boto3_settings_are_sdk_env_and_default_to_none() -> None:
     declared = {s.name: s for s in registration.declared_settings()}
     assert {name for name, s in declared.items() if s.sdk_env} == SDK_SETTINGS
     assert all(declared[name].default is None and declared[name].env for name in SDK_SETTINGS)
-    assert {name for name, s in declared.items() if s.secret} == {"aws_secret_access_key", "aws_session_token"}
+    assert {name for name, s in declared.items() if s.secret} == {
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
 
 
 def test_the_core_never_reads_the_sdk_variables() -> None:
@@ -160,7 +163,11 @@ def test_settings_are_typed() -> None:
     assert resolved.regions == ("us-west-2", "us-east-1")
     assert resolved.security_group_ids == ("sg-1", "sg-2")
     assert resolved.hibernation is True
-    assert (resolved.connect_timeout, resolved.read_timeout, resolved.spot_fulfilment_timeout) == (2.5, 9.0, 45.0)
+    assert (resolved.connect_timeout, resolved.read_timeout, resolved.spot_fulfilment_timeout) == (
+        2.5,
+        9.0,
+        45.0,
+    )
     assert AWSSettings().hibernation is False
 
 

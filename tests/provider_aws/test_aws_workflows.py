@@ -1,5 +1,5 @@
 """The workflows: the contracts the compliance suite runs, run here too; what needs its own provider; and
-that every instance a workflow creates goes through the handle's hooks (audit wrappers, spawn_tags, vetoes)."""
+that every instance a workflow creates goes through the handle's hooks (audit, spawn_tags, vetoes)."""
 
 from __future__ import annotations
 
@@ -87,9 +87,11 @@ def test_provider_close_sweeps_warm_pools(handle: ProviderHandle, settings: dict
     pool: WarmVolumePool = owner.workflows["warm_volumes"](snapshot, zone="us-east-1a", size=3)
     assert len(pool.available()) == 3
     owners.close()
-    left = _aws(handle).access.ec2(REGION).describe_volumes(
-        Filters=[{"Name": f"tag:{POOL_TAG}", "Values": [pool.id]}]
-    )["Volumes"]
+    left = (
+        _aws(handle)
+        .access.ec2(REGION)
+        .describe_volumes(Filters=[{"Name": f"tag:{POOL_TAG}", "Values": [pool.id]}])["Volumes"]
+    )
     assert left == []
 
 
@@ -190,7 +192,9 @@ def warm_pool(handle: ProviderHandle, spawn: LocalSpawner) -> Iterator[tuple[War
     assert placed is not None
     assert placed.availability_zone is not None
     snapshot = handle.snapshots.create(seed.id, f"{spawn.prefix}-warm")
-    pool: WarmVolumePool = handle.workflows["warm_volumes"](snapshot.id, zone=placed.availability_zone, size=2)
+    pool: WarmVolumePool = handle.workflows["warm_volumes"](
+        snapshot.id, zone=placed.availability_zone, size=2
+    )
     try:
         yield pool, seed.id
     finally:

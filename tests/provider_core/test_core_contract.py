@@ -69,7 +69,8 @@ def test_unmanaged_machines_are_invisible_to_callers_wrappers_and_direct_hook_ca
     assert [i.id for i in direct] == [made.id]
     assert registry.plugin_manager.hook.get_instance(provider="memory", provider_id="other-1") is None
     listed = [r for m, r in seen.results if m == "list_instances"]
-    assert listed and all(i.managed for result in listed for i in result)
+    assert listed
+    assert all(i.managed for result in listed for i in result)
     assert ("get_instance", None) in seen.results
     # The provider itself still lists them: the core, not the provider, hid them.
     assert {"other-0", "other-1"} <= {i.id for i in provider.list_instances()}
@@ -158,7 +159,9 @@ def test_a_zone_is_refused_by_a_provider_that_does_not_place_by_zone(registry: P
     assert "spawn" not in provider.calls
 
 
-def test_results_are_projected_once_to_the_generic_type_before_any_wrapper(registry: ProviderRegistry) -> None:
+def test_results_are_projected_once_to_the_generic_type_before_any_wrapper(
+    registry: ProviderRegistry,
+) -> None:
     seen = Seen()
     registry.plugin_manager.register(seen.plugin)
     handle, _ = _naive(registry)

@@ -199,6 +199,7 @@ def test_unknown_setting_is_rejected_by_name(registry: provider_core.ProviderReg
     from provider_core.testing.memory import registration
 
     fresh = provider_core.ProviderRegistry()
+
     @frozen
     class RegionSettings:
         region: str | None = provider_core.author.setting()

@@ -11,10 +11,9 @@ from attrs import frozen
 import provider_core
 import provider_core.author
 from provider_core import ErrorCode, ProviderError, ProviderInstance, ProviderRegistry, SpawnOptions
-from provider_core.author import MANAGED_TAG
-from provider_core.author import parsers, setting
+from provider_core.author import MANAGED_TAG, parsers, setting
 from provider_core.hooks import hookimpl
-from provider_core.testing.memory import MemoryProvider, registration
+from provider_core.testing.memory import MemoryProvider, MemorySettings, registration
 
 
 class AuditLog:
@@ -295,8 +294,8 @@ def test_shutdown_hooks_see_the_provider_and_do_not_rebuild_it() -> None:
     built: list[MemoryProvider] = []
 
     class Counting(MemoryProvider):
-        def __init__(self, region: str = "mem-east") -> None:
-            super().__init__(region)
+        def __init__(self, settings: MemorySettings | None = None) -> None:
+            super().__init__(settings)
             built.append(self)
 
     class Farewell:
@@ -324,8 +323,8 @@ def test_concurrent_first_use_builds_the_provider_once() -> None:
     built: list[MemoryProvider] = []
 
     class Counting(MemoryProvider):
-        def __init__(self, region: str = "mem-east") -> None:
-            super().__init__(region)
+        def __init__(self, settings: MemorySettings | None = None) -> None:
+            super().__init__(settings)
             built.append(self)
 
     reg = ProviderRegistry()

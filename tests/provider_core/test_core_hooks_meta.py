@@ -24,6 +24,8 @@ def _spec_function(name: str) -> Any:
     spec = SPECS[name]
     assert spec is not None
     return spec.function
+
+
 README = Path(__file__).resolve().parents[2] / "core" / "README.md"
 
 

@@ -20,7 +20,8 @@ def test_hookspecs_are_the_method_table() -> None:
     add_specs(manager)
     for method in METHODS:
         spec = getattr(manager.hook, method.name).spec
-        assert spec is not None and spec.opts["firstresult"]
+        assert spec is not None
+        assert spec.opts["firstresult"]
         assert spec.argnames == ("provider", *method.argnames)
 
 

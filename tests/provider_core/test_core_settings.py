@@ -71,12 +71,14 @@ def test_a_secret_is_never_shown_and_control_characters_are_refused() -> None:
 
 
 def test_unknown_names_are_rejected_with_the_known_ones() -> None:
-    with pytest.raises(UnknownSetting, match="unknown setting.*regoin; known: api_key, base_url"):
+    with pytest.raises(UnknownSetting, match=r"unknown setting.*regoin; known: api_key, base_url"):
         _resolve({"regoin": "x"})
 
 
 def test_declared_settings_describe_every_field_in_order() -> None:
     declared = declared_settings(Demo)
     assert [s.name for s in declared][:3] == ["api_key", "base_url", "timeout"]
-    assert declared[0].secret and declared[0].env == "DEMO_KEY" and declared[0].description == "the key"
+    assert declared[0].secret
+    assert declared[0].env == "DEMO_KEY"
+    assert declared[0].description == "the key"
     assert declared[-1].sdk_env

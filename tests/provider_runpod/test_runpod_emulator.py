@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from provider_core import SpawnOptions, VolumeAttachment
-from provider_core.author import MANAGED_TAG
-from provider_runpod import RunPodProvider
+from provider_core.author import MANAGED_TAG, resolve_settings
+from provider_runpod import RunPodProvider, RunPodSettings
 from provider_runpod.testing import CATALOG, Account, Emulator, Exchange
 from provider_runpod.testing import test_double as start_test_double
 from provider_runpod.testing._graphql import answer
@@ -90,7 +90,6 @@ def test_the_providers_requests_match_the_spec(provider: RunPodProvider, emulato
     provider.list_instances()
     provider.get_instance(pod.id)
     provider.terminate(pod.id)
-    provider.terminate(pod.id)
     rest = spec.checker().covered(emulator.exchanges)
     assert {(e.method, e.path.split("/")[2]) for e in rest} == {
         ("POST", "pods"),
@@ -123,7 +122,7 @@ def test_the_spec_check_catches_a_bad_answer() -> None:
 
 def test_test_double_yields_working_settings_and_stops() -> None:
     with start_test_double() as settings:
-        provider = RunPodProvider(settings["api_key"], settings["base_url"], settings["graphql_url"])
+        provider = RunPodProvider(resolve_settings(RunPodSettings, settings, provider="runpod"))
         try:
             assert provider.list_instances() == []
         finally:

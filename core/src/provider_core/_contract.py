@@ -108,7 +108,9 @@ class ContractPlugin:
         try:
             return getattr(self.provider, method)(*args)
         except ProviderError as exc:
-            raise self._scrubbed(exc) from None if self._leaks(exc) else exc
+            if self._leaks(exc):
+                raise self._scrubbed(exc) from None
+            raise
         except (Exception, SystemExit) as exc:  # a provider calling sys.exit() must not end the host
             wrapped = as_provider_error(exc, self.name)
             if self._leaks(wrapped):
@@ -159,12 +161,16 @@ class ContractPlugin:
                 raise CapabilityNotSupported(self.name, flag, "SpawnOptions asks for it")
         if options.zone is not None and not self.provider.placement_zones:
             raise ProviderError(
-                ErrorCode.INVALID_SPEC, "this provider does not place by zone (SpawnOptions.zone)", provider=self.name
+                ErrorCode.INVALID_SPEC,
+                "this provider does not place by zone (SpawnOptions.zone)",
+                provider=self.name,
             )
         if options.bootstrap is not None and not options.bootstrap.verify():
             # RunPod's `sha256sum -c` would skip such a script silently: refuse before anything exists.
             raise ProviderError(
-                ErrorCode.INVALID_SPEC, "the bootstrap's checksum does not match its content", provider=self.name
+                ErrorCode.INVALID_SPEC,
+                "the bootstrap's checksum does not match its content",
+                provider=self.name,
             )
         extra = self._extra_tags(options)
         self._check_tag_keys(extra, "spawn_tags keys")
@@ -224,7 +230,9 @@ class ContractPlugin:
     def _create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
         if self._managed(provider_id) is None:
             raise ProviderError(ErrorCode.NOT_FOUND, f"no managed instance {provider_id}", provider=self.name)
-        return self._shape(self._run("create_snapshot", provider_id, name), ProviderSnapshot, "create_snapshot")
+        return self._shape(
+            self._run("create_snapshot", provider_id, name), ProviderSnapshot, "create_snapshot"
+        )
 
     def _get_snapshot_status(self, snapshot_id: str) -> SnapshotStatus:
         return self._shape_status(self._run("get_snapshot_status", snapshot_id))
@@ -240,9 +248,13 @@ class ContractPlugin:
 
     def _request_spot_instance(self, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
         if isinstance(max_price_per_hour, bool) or not isinstance(max_price_per_hour, int | float):
-            raise InvalidArgument(f"max_price_per_hour must be a number, got {type(max_price_per_hour).__name__}")
+            raise InvalidArgument(
+                f"max_price_per_hour must be a number, got {type(max_price_per_hour).__name__}"
+            )
         if not 0 < max_price_per_hour < float("inf"):
-            raise InvalidArgument(f"max_price_per_hour must be a positive finite number, got {max_price_per_hour!r}")
+            raise InvalidArgument(
+                f"max_price_per_hour must be a positive finite number, got {max_price_per_hour!r}"
+            )
         found = self._run("request_spot_instance", self._options(options), max_price_per_hour)
         return self._shape(found, SpotRequest, "request_spot_instance")
 

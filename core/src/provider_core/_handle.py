@@ -15,7 +15,7 @@ from provider_core._errors import ErrorCode, ProviderError, as_provider_error
 from provider_core._methods import capability_mismatches, group_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
-from provider_core._settings import check_names, resolve_settings
+from provider_core._settings import resolve_settings
 from provider_core._types import (
     BootstrapConfig,
     BootstrapScript,
@@ -101,10 +101,12 @@ class ProviderHandle:
     snapshots: SnapshotOps | None
     spot: SpotOps | None
 
-    def __init__(self, board: HookBoard, registration: ProviderRegistration, settings: Mapping[str, Any]) -> None:
+    def __init__(
+        self, board: HookBoard, registration: ProviderRegistration, settings: Mapping[str, Any]
+    ) -> None:
         self.name = registration.name
         self.registration = registration
-        check_names(self.name, registration.declared_settings(), settings)
+        registration.check_setting_names(settings)
         self._board = board
         self._settings = dict(settings)
         self._plugin: ContractPlugin | None = None
@@ -139,7 +141,7 @@ class ProviderHandle:
     @property
     def workflows(self) -> Mapping[str, Callable[..., Any]]:
         """Provider workflows bound to this handle: `handle.workflows["name"](...)`."""
-        return {name: partial(self._run_workflow, fn) for name, fn in self.registration.workflows.items()}
+        return {name: partial(self._run_workflow, name) for name in self.registration.workflows}
 
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
         return self._invoke("spawn", options=options)  # type: ignore[no-any-return]
@@ -254,7 +256,9 @@ class ProviderHandle:
             raise as_provider_error(exc, self.name) from exc
         if not isinstance(provider, Provider):
             raise ProviderError(
-                ErrorCode.INTERNAL, f"factory returned {type(provider).__name__}, not a Provider", provider=self.name
+                ErrorCode.INTERNAL,
+                f"factory returned {type(provider).__name__}, not a Provider",
+                provider=self.name,
             )
         problems = capability_mismatches(registration.capabilities, type(provider))
         if problems:
@@ -274,8 +278,9 @@ class ProviderHandle:
             extra.update(tags or {})
         return extra
 
-    def _run_workflow(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return self._pinned(lambda plugin: fn(WorkflowContext(self, plugin.provider), *args, **kwargs))
+    def _run_workflow(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        workflow = self.registration.workflow(name)
+        return self._pinned(lambda plugin: workflow(WorkflowContext(self, plugin.provider), *args, **kwargs))
 
 
 def _require_id(provider_id: str) -> str:

@@ -22,18 +22,22 @@ class InstanceSource(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def provider(self) -> Any:
+        """The built provider object, for a provider's own heartbeat."""
+
     def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]: ...
 
 
 def hook_function(
-    method: Method, target: Callable[..., Any], *, generator: bool = False, first: tuple[str, ...] = ()
+    method: Method, target: Callable[..., Any], *, generator: bool = False
 ) -> Callable[..., Any]:
-    """A function named after method, taking (*first, provider, *its arguments), that passes them on to target.
+    """A function named after method, taking (provider, *its arguments), that passes them on to target.
 
     pluggy reads a hook's argument names from the function's code object, so a signature is not enough:
     the function is compiled from the table's (identifier) names, as collections.namedtuple does.
     """
-    names = (*first, "provider", *method.argnames)
+    names = ("provider", *method.argnames)
     arguments = ", ".join(names)
     body = f"return (yield from target({arguments}))" if generator else f"return target({arguments})"
     namespace: dict[str, Any] = {"target": target}

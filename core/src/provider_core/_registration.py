@@ -12,7 +12,7 @@ from attrs import field, frozen
 
 from provider_core import _validate as v
 from provider_core._capabilities import Capabilities, Tier
-from provider_core._settings import Setting, declared_settings
+from provider_core._settings import Setting, check_names, declared_settings
 
 if TYPE_CHECKING:
     from provider_core._provider import Provider
@@ -54,7 +54,8 @@ class ProviderRegistration:
     # An attrs class of `setting(...)` fields; the provider is built with an instance of it.
     settings: type | None = field(default=None, validator=v.of_type(type, optional=True))
     hooks: tuple[object, ...] = field(default=(), converter=_hook_objects)
-    workflows: Mapping[str, Callable[..., Any]] = field(factory=dict)
+    # Callables taking a WorkflowContext first, or "module:attr" paths imported on first use.
+    workflows: Mapping[str, Callable[..., Any] | str] = field(factory=dict)
     # Test classes, or "module:Class" paths imported only by the compliance suite.
     contracts: tuple[type | str, ...] = field(default=(), converter=_contracts)
     compliance: ComplianceProfile | None = None
@@ -64,15 +65,40 @@ class ProviderRegistration:
     def declared_settings(self) -> tuple[Setting, ...]:
         return declared_settings(self.settings)
 
+    def check_setting_names(self, names: Iterable[str]) -> None:
+        """Raise UnknownSetting (a ValueError) naming the known settings when a name is not declared."""
+        check_names(self.name, self.declared_settings(), names)
+
     def setting(self, name: str) -> Setting | None:
         return next((s for s in self.declared_settings() if s.name == name), None)
 
     def provider_factory(self) -> Callable[..., Provider[Any, Any]]:
         """The provider class or factory, imported now when the registration names it by path."""
-        if not isinstance(self.provider, str):
-            return self.provider
-        module, _, attr = self.provider.partition(":")
-        loaded: Any = import_module(module)
-        for part in attr.split("."):
-            loaded = getattr(loaded, part)
-        return loaded  # type: ignore[no-any-return]
+        return load(self.provider)  # type: ignore[no-any-return]
+
+    def workflow(self, name: str) -> Callable[..., Any]:
+        """A workflow, imported now when the registration names it by path."""
+        return load(self.workflows[name])  # type: ignore[no-any-return]
+
+
+def load(target: object) -> Any:
+    """target itself, or the object a "module:attr" path names (imported now)."""
+    if not isinstance(target, str):
+        return target
+    module, _, attr = target.partition(":")
+    loaded: Any = import_module(module)
+    for part in attr.split(".") if attr else ():
+        loaded = getattr(loaded, part)
+    return loaded
+
+
+def lazy_exports(package: str, paths: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module-level __getattr__ for package that imports each name from its "module:attr" path on first
+    use, so importing the package (as discovery does for the registration) stays light."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in paths:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return load(paths[name])
+
+    return __getattr__

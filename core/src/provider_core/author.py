@@ -12,7 +12,7 @@ from provider_core._errors import as_provider_error, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
 from provider_core._provider import Provider
-from provider_core._registration import ComplianceProfile, ProviderRegistration
+from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._settings import (
     Setting,
     UnknownSetting,
@@ -37,6 +37,7 @@ __all__ = [
     "WorkflowContext",
     "as_provider_error",
     "declared_settings",
+    "lazy_exports",
     "managed_tags",
     "materialize",
     "parse_retry_after",

@@ -50,7 +50,12 @@ def _overrides(out: Output, registry: ProviderRegistry, pairs: Sequence[str]) ->
             raise click.UsageError("demo settings are scoped to a provider: --set PROVIDER.KEY=VALUE")
         scoped.setdefault(provider, {})[setting] = value
     for provider, settings in scoped.items():
-        provider_settings(out, lookup(registry, provider), settings)
+        registration = lookup(registry, provider)
+        try:
+            registration.check_setting_names(settings)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        provider_settings(out, registration, settings)
     return scoped
 
 

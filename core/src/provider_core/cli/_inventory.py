@@ -102,7 +102,7 @@ def _details(registration: ProviderRegistration, source: str, given: dict[str, s
     formats = getattr(registration.provider_factory(), "bootstrap_formats", None)
     return {
         **_summary(registration, source),
-        "workflows": {name: _first_line(fn) for name, fn in registration.workflows.items()},
+        "workflows": {name: _first_line(registration.workflow(name)) for name in registration.workflows},
         "contracts": [
             c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}" for c in registration.contracts
         ],

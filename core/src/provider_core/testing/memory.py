@@ -118,12 +118,16 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
             if left > 0:
                 self._reads_left[provider_id] = left
             elif left == 0 and self.instances[provider_id].status is InstanceStatus.PENDING:
-                self.instances[provider_id] = evolve(self.instances[provider_id], status=InstanceStatus.RUNNING)
+                self.instances[provider_id] = evolve(
+                    self.instances[provider_id], status=InstanceStatus.RUNNING
+                )
 
     def terminate(self, provider_id: str) -> None:
         self.calls.append("terminate")
         with self._lock:
-            self.instances[provider_id] = evolve(self._instance(provider_id), status=InstanceStatus.TERMINATED)
+            self.instances[provider_id] = evolve(
+                self._instance(provider_id), status=InstanceStatus.TERMINATED
+            )
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         self.calls.append("list_instances")

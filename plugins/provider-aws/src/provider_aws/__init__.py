@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from provider_aws._errors import EC2_ERRORS, map_error
 from provider_aws._registration import CAPABILITIES
 from provider_aws._settings import AWSSettings
 from provider_aws._types import AWSInstance, AWSSnapshot, AWSVolume
+from provider_core.author import lazy_exports
 
 if TYPE_CHECKING:
     from provider_aws._provider import AWSProvider
 
 
-def __getattr__(name: str) -> Any:
-    # The provider module is imported on use: importing the package (as discovery does) stays light.
-    if name == "AWSProvider":
-        from provider_aws._provider import AWSProvider
-
-        return AWSProvider
-    raise AttributeError(f"module 'provider_aws' has no attribute {name!r}")
+# Discovery imports this package for the registration: the provider module loads on first use.
+__getattr__ = lazy_exports(__name__, {"AWSProvider": "provider_aws._provider:AWSProvider"})
 
 
 __all__ = [

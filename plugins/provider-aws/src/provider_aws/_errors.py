@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from provider_core import ErrorCode, ProviderError
 
 PROVIDER = "aws"
-# "Operation: Code: message", as map_error words an EC2 error.
-_MAPPED_MESSAGE = re.compile(r"[A-Za-z]+: ([A-Za-z0-9.]+): ")
 
 # Exact EC2 error codes. A code ending in '*' matches every code with that prefix.
 EC2_ERRORS: dict[str, ErrorCode] = {
@@ -111,10 +107,6 @@ def aws_code(error: BaseException) -> str | None:
     if isinstance(response, dict):
         code = (response.get("Error") or {}).get("Code")
         return str(code) if code else None
-    if isinstance(error, ProviderError):
-        # Through a handle the chained ClientError may be gone; map_error's message still names the code.
-        found = _MAPPED_MESSAGE.match(error.message)
-        return found.group(1) if found else None
     return None
 
 

@@ -69,7 +69,9 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
 
     def terminate(self, provider_id: str) -> None:
         # The core looked the instance up just before (get_instance), so its region is the remembered one.
-        self._access.call(self.region_of(provider_id), lambda c: c.terminate_instances(InstanceIds=[provider_id]))
+        self._access.call(
+            self.region_of(provider_id), lambda c: c.terminate_instances(InstanceIds=[provider_id])
+        )
         log.info("terminated %s", provider_id)
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[AWSInstance]:

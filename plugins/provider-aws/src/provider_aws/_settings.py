@@ -35,7 +35,11 @@ class AWSSettings:
         parse=parsers.url,
     )
     profile: str | None = setting(
-        None, description="shared config/credentials profile", env="AWS_PROFILE", sdk_env=True, parse=parsers.text
+        None,
+        description="shared config/credentials profile",
+        env="AWS_PROFILE",
+        sdk_env=True,
+        parse=parsers.text,
     )
     aws_access_key_id: str | None = setting(
         None,
@@ -65,7 +69,9 @@ class AWSSettings:
         description="default AMI (else the latest Amazon Linux 2023 for the type's architecture)",
         parse=parsers.text,
     )
-    subnet_id: str | None = setting(None, description="default subnet (else the default VPC)", parse=parsers.text)
+    subnet_id: str | None = setting(
+        None, description="default subnet (else the default VPC)", parse=parsers.text
+    )
     security_group_ids: tuple[str, ...] = setting(
         (), description="default security groups; comma-separated", parse=parsers.names
     )

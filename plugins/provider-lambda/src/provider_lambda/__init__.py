@@ -1,7 +1,8 @@
 """provider-lambda: Lambda Cloud API v1 for provider-core (additional tier)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from provider_core.author import lazy_exports
 from provider_lambda._errors import ERROR_CODES
 from provider_lambda._ratelimit import RateLimiter
 from provider_lambda._registration import CAPABILITIES, registration
@@ -23,10 +24,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Discovery imports this package for the registration; the provider loads only when it is used.
-    if name == "LambdaProvider":
-        from provider_lambda._provider import LambdaProvider
-
-        return LambdaProvider
-    raise AttributeError(f"module 'provider_lambda' has no attribute {name!r}")
+# Discovery imports this package for the registration: the provider module loads on first use.
+__getattr__ = lazy_exports(__name__, {"LambdaProvider": "provider_lambda._provider:LambdaProvider"})

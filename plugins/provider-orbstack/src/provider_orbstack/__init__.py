@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from provider_core.author import lazy_exports
 from provider_orbstack._catalog import REGIONS, SIZES, Size
 from provider_orbstack._registration import CAPABILITIES
 from provider_orbstack._settings import OrbStackSettings
@@ -14,14 +15,8 @@ if TYPE_CHECKING:
     from provider_orbstack._provider import OrbStackProvider
 
 
-def __getattr__(name: str) -> Any:
-    # Discovery imports this package for the registration and the chaos plugin: the provider module
-    # (both backends, subprocess, sqlite3) loads only when someone asks for the provider class.
-    if name == "OrbStackProvider":
-        from provider_orbstack._provider import OrbStackProvider
-
-        return OrbStackProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Discovery imports this package for the registration: the provider module loads on first use.
+__getattr__ = lazy_exports(__name__, {"OrbStackProvider": "provider_orbstack._provider:OrbStackProvider"})
 
 
 __all__ = [

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from provider_core.author import lazy_exports
 from provider_runpod._registration import CAPABILITIES, registration
 from provider_runpod._settings import RunPodSettings
 from provider_runpod._types import STATUS_MAP, RunPodInstance
@@ -14,10 +15,5 @@ if TYPE_CHECKING:
 __all__ = ["CAPABILITIES", "STATUS_MAP", "RunPodInstance", "RunPodProvider", "RunPodSettings", "registration"]
 
 
-def __getattr__(name: str) -> Any:
-    # Discovery imports this package for the registration; the provider class loads only when asked for.
-    if name == "RunPodProvider":
-        from provider_runpod._provider import RunPodProvider
-
-        return RunPodProvider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Discovery imports this package for the registration: the provider module loads on first use.
+__getattr__ = lazy_exports(__name__, {"RunPodProvider": "provider_runpod._provider:RunPodProvider"})

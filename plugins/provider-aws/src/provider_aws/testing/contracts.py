@@ -122,7 +122,9 @@ class SpotFleetContract:
         self, handle: ProviderHandle, spawn: Any, track: Track
     ) -> None:
         control = _control(handle)
-        control.inject("RunInstances", "InsufficientInstanceCapacity", times=None, market="spot", dry_run=False)
+        control.inject(
+            "RunInstances", "InsufficientInstanceCapacity", times=None, market="spot", dry_run=False
+        )
         try:
             result: FleetResult = handle.workflows["spot_fleet"](
                 spawn.options("fallback"), instance_types=self.TYPES, count=1

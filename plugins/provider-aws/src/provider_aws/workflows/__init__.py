@@ -2,108 +2,24 @@
 (`handle.workflows["multi_az_probe"](options)`). Every instance they create, read or destroy goes through
 ctx (the handle's hook path), so wrappers, spawn_tags and the core's rules see it.
 
-The entry points here import their implementation on first call: the registration, which discovery
-imports, references them without importing the implementation or the provider module.
+The registration names them by path: discovery imports neither the implementations nor the provider.
 """
 
-from __future__ import annotations
+from provider_core.author import lazy_exports
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
-
-from provider_core import ErrorCode, ProviderError, ProviderInstance, SpawnOptions
-
-if TYPE_CHECKING:
-    from provider_aws._provider import AWSProvider
-    from provider_aws.workflows._fleet import FleetResult
-    from provider_aws.workflows._probe import ProbeResult
-    from provider_aws.workflows._warm import WarmVolumePool
-    from provider_core.author import WorkflowContext
-
-
-def multi_az_probe(
-    ctx: WorkflowContext[AWSProvider], options: SpawnOptions, *, zones: Sequence[str] | None = None
-) -> ProbeResult:
-    """Spawn in the first AZ with capacity after a concurrent DryRun probe of every AZ; says why others lost."""
-    from provider_aws.workflows._probe import multi_az_probe as run
-
-    return run(ctx, options, zones=zones)
-
-
-def spot_fleet(
-    ctx: WorkflowContext[AWSProvider],
-    options: SpawnOptions,
-    *,
-    instance_types: Sequence[str],
-    count: int = 1,
-    zones: Sequence[str] | None = None,
-    on_demand_fallback: bool = True,
-) -> FleetResult:
-    """Launch count instances one by one: spot across type x AZ pools first, then on-demand for the rest."""
-    from provider_aws.workflows._fleet import spot_fleet as run
-
-    return run(
-        ctx,
-        options,
-        instance_types=instance_types,
-        count=count,
-        zones=zones,
-        on_demand_fallback=on_demand_fallback,
-    )
-
-
-def warm_volumes(
-    ctx: WorkflowContext[AWSProvider],
-    snapshot_id: str,
-    *,
-    zone: str,
-    size: int = 2,
-    region: str | None = None,
-    volume_type: str = "gp3",
-    attach_timeout: float = 300.0,
-) -> WarmVolumePool:
-    """Keep size EBS volumes from snapshot_id ready in zone; pool.spawn attaches one at launch."""
-    from provider_aws.workflows._warm import warm_volumes as run
-
-    return run(
-        ctx,
-        snapshot_id,
-        zone=zone,
-        size=size,
-        region=region,
-        volume_type=volume_type,
-        attach_timeout=attach_timeout,
-    )
-
-
-def hibernate(ctx: WorkflowContext[AWSProvider], provider_id: str) -> ProviderInstance:
-    """Stop with Hibernate=True (capability `hibernation`)."""
-    _managed(ctx, provider_id)
-    ctx.provider.hibernate(provider_id)
-    return _managed(ctx, provider_id)
-
-
-def resume(ctx: WorkflowContext[AWSProvider], provider_id: str) -> ProviderInstance:
-    """Start a hibernated (or stopped) instance."""
-    _managed(ctx, provider_id)
-    ctx.provider.resume(provider_id)
-    return _managed(ctx, provider_id)
-
-
-def _managed(ctx: WorkflowContext[AWSProvider], provider_id: str) -> ProviderInstance:
-    """The instance through the handle; an unknown or unmanaged id is NOT_FOUND (the core says which)."""
-    instance = ctx.get_instance(provider_id)
-    if instance is None:
-        raise ProviderError(ErrorCode.NOT_FOUND, f"no managed instance {provider_id}", provider="aws")
-    return instance
-
-
-WORKFLOWS: dict[str, Callable[..., Any]] = {
-    "multi_az_probe": multi_az_probe,
-    "spot_fleet": spot_fleet,
-    "warm_volumes": warm_volumes,
-    "hibernate": hibernate,
-    "resume": resume,
+WORKFLOWS: dict[str, str] = {
+    "multi_az_probe": "provider_aws.workflows._probe:multi_az_probe",
+    "spot_fleet": "provider_aws.workflows._fleet:spot_fleet",
+    "warm_volumes": "provider_aws.workflows._warm:warm_volumes",
+    "hibernate": "provider_aws.workflows._power:hibernate",
+    "resume": "provider_aws.workflows._power:resume",
 }
+_RESULTS = {
+    "FleetResult": "provider_aws.workflows._fleet:FleetResult",
+    "ProbeResult": "provider_aws.workflows._probe:ProbeResult",
+    "WarmSpawn": "provider_aws.workflows._warm:WarmSpawn",
+    "WarmVolumePool": "provider_aws.workflows._warm:WarmVolumePool",
+}
+__getattr__ = lazy_exports(__name__, {**WORKFLOWS, **_RESULTS})
 
-__all__ = ["WORKFLOWS", "hibernate", "multi_az_probe", "resume", "spot_fleet", "warm_volumes"]
+__all__ = ["WORKFLOWS", *WORKFLOWS, *_RESULTS]
