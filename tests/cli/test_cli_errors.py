@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
 import pytest
 
 from tests.cli.conftest import Cli, Run, with_distribution
@@ -162,3 +163,22 @@ def test_a_broken_registration_does_not_hide_a_working_one_of_the_same_name(cli:
     demo = both("demo", "--provider", "twin", "--no-chaos", "--json")
     assert demo.code == 0, demo.output
     assert [p["name"] for p in demo.json()["providers"]] == ["twin"]
+
+
+def test_the_cli_retries_a_throttled_read_with_the_default_policy(cli: Cli) -> None:
+    throttle_once = {
+        "seed": 1,
+        "providers": {
+            "memory": {
+                "faults": [
+                    {"method": "list_instances", "probability": 1.0, "code": "RATE_LIMIT_ERROR", "times": 1}
+                ]
+            }
+        },
+    }
+    chaos = {"PROVIDER_CORE_CHAOS": json.dumps(throttle_once)}
+    failed = cli("ls", "memory", env={**chaos, "PROVIDER_CORE_RETRY": "off"})
+    assert failed.code == 3
+    assert "RATE_LIMIT_ERROR" in failed.stderr
+    recovered = cli("ls", "memory", env={**chaos, "PROVIDER_CORE_RETRY": "attempts=3,delay=0.01"})
+    assert recovered.code == 0, recovered.stderr

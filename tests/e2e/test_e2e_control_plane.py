@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from provider_core import (
     SpawnOptions,
 )
 from provider_core.author import GONE_STATUSES
+from provider_core.hooks import MethodWrappers, current_attempt
 
 REGISTRY = provider_core.discover()
 WITH_DOUBLES = [n for n in REGISTRY.names() if (p := REGISTRY.registration(n).compliance) and p.test_double]
@@ -67,13 +69,32 @@ def test_a_control_plane_day(handle: ProviderHandle, caplog: pytest.LogCaptureFi
             faults=[Fault("spawn", code=ErrorCode.RATE_LIMIT_ERROR, retry_after=0.01, times=2)],
             drift=Drift(vanish=1, orphans=1),
         )
-        retries: list[ProviderError] = []
+        failed_attempts: list[tuple[ErrorCode, int]] = []
+
+        def observe(provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
+            try:
+                return (yield)
+            except ProviderError as exc:
+                failed_attempts.append((exc.code, current_attempt()))
+                raise
+
+        observer = MethodWrappers(observe, methods=("spawn",))
+        handle.retry_policy = FAST_RETRY
         with enable_chaos(REGISTRY, flaky, provider=handle.name, seed=11):
-            third = provider_core.retry(
-                lambda: handle.spawn(options(2, key)), FAST_RETRY, on_retry=lambda exc, _: retries.append(exc)
-            )
+            REGISTRY.plugin_manager.register(observer)
+            try:
+                if key is not None:
+                    # The key makes a second attempt safe, so the handle's own retries absorb both faults.
+                    third = handle.spawn(options(2, key))
+                else:
+                    third = provider_core.retry(lambda: handle.spawn(options(2)), FAST_RETRY)
+            finally:
+                REGISTRY.plugin_manager.unregister(observer)
             made.append(third)
-            assert [e.code for e in retries] == [ErrorCode.RATE_LIMIT_ERROR] * 2
+            rate_limited = [attempt for code, attempt in failed_attempts if code is ErrorCode.RATE_LIMIT_ERROR]
+            assert len(rate_limited) == 2
+            if key is not None:
+                assert rate_limited == [1, 2], "one handle call, retried twice"
             if key is not None:
                 assert handle.spawn(options(2, key)).id == third.id, "the retried spawn is idempotent"
             expected = {i.id: i.status for i in handle.list_instances(mine)} | {i.id: i.status for i in made}

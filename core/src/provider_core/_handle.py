@@ -12,9 +12,10 @@ from provider_core._capabilities import Capabilities
 from provider_core._contract import ContractPlugin, InvalidArgument
 from provider_core._dispatch import HookBoard
 from provider_core._errors import ErrorCode, ProviderError, as_provider_error
-from provider_core._methods import capability_mismatches, group_mismatches
+from provider_core._methods import ALWAYS, METHODS, WITH_KEY, capability_mismatches, group_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
+from provider_core._retry import RetryPolicy, retry
 from provider_core._settings import resolve_settings
 from provider_core._types import (
     BootstrapConfig,
@@ -34,6 +35,7 @@ from provider_core._types import (
 
 T = TypeVar("T")
 P = TypeVar("P", bound=Provider[Any, Any])
+_RETRY_CLASS = {method.name: method.retry for method in METHODS}
 
 
 class SnapshotOps:
@@ -102,13 +104,20 @@ class ProviderHandle:
     spot: SpotOps | None
 
     def __init__(
-        self, board: HookBoard, registration: ProviderRegistration, settings: Mapping[str, Any]
+        self,
+        board: HookBoard,
+        registration: ProviderRegistration,
+        settings: Mapping[str, Any],
+        *,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.name = registration.name
         self.registration = registration
         registration.check_setting_names(settings)
         self._board = board
         self._settings = dict(settings)
+        # Retries of what is safe to retry (see Method.retry); None switches them off for this handle.
+        self.retry_policy = retry_policy
         self._plugin: ContractPlugin | None = None
         self._callers: dict[str, Any] = {}
         self._generation = -1
@@ -199,7 +208,14 @@ class ProviderHandle:
         return caller
 
     def _invoke(self, hook: str, **kwargs: Any) -> Any:
-        return self._pinned(lambda _: self._caller(hook)(provider=self.name, **kwargs))
+        def attempt() -> Any:
+            return self._pinned(lambda _: self._caller(hook)(provider=self.name, **kwargs))
+
+        policy = self.retry_policy
+        if policy is None or not _safe_to_retry(hook, kwargs):
+            return attempt()
+        # Every attempt goes through the hooks again, so wrappers see (and can count) each one.
+        return retry(attempt, policy)
 
     def _pinned(self, call: Callable[[ContractPlugin], T]) -> T:
         """Run call with the provider built and registered until it ends; stray errors name the provider."""
@@ -281,6 +297,14 @@ class ProviderHandle:
     def _run_workflow(self, name: str, *args: Any, **kwargs: Any) -> Any:
         workflow = self.registration.workflow(name)
         return self._pinned(lambda plugin: workflow(WorkflowContext(self, plugin.provider), *args, **kwargs))
+
+
+def _safe_to_retry(hook: str, kwargs: Mapping[str, Any]) -> bool:
+    kind = _RETRY_CLASS.get(hook)
+    if kind == WITH_KEY:
+        options = kwargs.get("options")
+        return isinstance(options, SpawnOptions) and options.idempotency_key is not None
+    return kind == ALWAYS
 
 
 def _require_id(provider_id: str) -> str:

@@ -19,6 +19,9 @@ from provider_core._types import (
 )
 
 
+ALWAYS, WITH_KEY, NEVER = "always", "with_key", "never"
+
+
 class Method(NamedTuple):
     """One provider method as every layer sees it."""
 
@@ -35,6 +38,9 @@ class Method(NamedTuple):
     # list_instances and get_spot_prices return sequences; get_instance may return None.
     many: bool = False
     optional: bool = False
+    # When the handle may retry a retryable failure: ALWAYS (reads and idempotent deletes), WITH_KEY (a
+    # creation, only when an idempotency key makes a second attempt return the first one's result), NEVER.
+    retry: str = ALWAYS
 
     @property
     def argnames(self) -> tuple[str, ...]:
@@ -42,7 +48,7 @@ class Method(NamedTuple):
 
 
 METHODS: tuple[Method, ...] = (
-    Method("spawn", (("options", SpawnOptions),), ProviderInstance, "Create an instance."),
+    Method("spawn", (("options", SpawnOptions),), ProviderInstance, "Create an instance.", retry=WITH_KEY),
     Method("terminate", (("provider_id", str),), None, "Destroy an instance; idempotent."),
     Method(
         "list_instances",
@@ -71,6 +77,7 @@ METHODS: tuple[Method, ...] = (
         "Snapshot an instance's root volume.",
         flag="snapshots",
         op="create",
+        retry=NEVER,
     ),
     Method(
         "get_snapshot_status",
@@ -95,6 +102,7 @@ METHODS: tuple[Method, ...] = (
         "Ask for a spot instance at no more than max_price_per_hour.",
         flag="spot",
         op="request",
+        retry=WITH_KEY,
     ),
     Method(
         "cancel_spot_request",

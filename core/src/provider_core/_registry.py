@@ -11,11 +11,13 @@ from typing import Any
 
 import attrs
 
+from provider_core._config import UNSET, CoreConfig
 from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
 from provider_core._methods import capability_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
+from provider_core._retry import RetryPolicy
 
 PROVIDERS_GROUP = "provider_core.providers"
 PLUGINS_GROUP = "provider_core.plugins"
@@ -32,7 +34,9 @@ class DiscoveryError(Exception):
 class ProviderRegistry:
     """Registrations by name, the pluggy manager, and the handles built from them."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: CoreConfig | None = None) -> None:
+        # Pins, the default retry policy and the journal: arguments, else environment, else defaults.
+        self.config = config if config is not None else CoreConfig.resolve()
         self._board = HookBoard()
         # Downstream plugins may be registered here directly (plugin_manager.register(obj)).
         self.plugin_manager = self._board.manager
@@ -124,7 +128,9 @@ class ProviderRegistry:
         key = (name, tuple(sorted((k, repr(v)) for k, v in settings.items())))
         with self._lock:
             if key not in self._handles:
-                self._handles[key] = ProviderHandle(self._board, registration, settings)
+                self._handles[key] = ProviderHandle(
+                    self._board, registration, settings, retry_policy=self.config.retry
+                )
             return self._handles[key]
 
     def close(self) -> None:
@@ -170,15 +176,25 @@ _discovered: ProviderRegistry | None = None
 _discover_lock = threading.Lock()
 
 
-def discover(strict: bool = False, *, refresh: bool = False) -> ProviderRegistry:
+def discover(
+    strict: bool = False,
+    *,
+    refresh: bool = False,
+    pins: Mapping[str, str] | None = None,
+    retry: RetryPolicy | None = UNSET,
+    journal: str | None = UNSET,
+) -> ProviderRegistry:
     """The registry of installed providers and plugins; the scan runs once per process.
 
     strict=True raises DiscoveryError when anything installed is broken; refresh=True scans again.
+    pins, retry and journal override PROVIDER_CORE_PIN, PROVIDER_CORE_RETRY and PROVIDER_CORE_JOURNAL
+    (retry=None switches retries off); a configuration other than the cached registry's scans again.
     """
+    config = CoreConfig.resolve(pins=pins, retry=retry, journal=journal)
     global _discovered
     with _discover_lock:
-        if _discovered is None or refresh:
-            registry = ProviderRegistry()
+        if _discovered is None or refresh or _discovered.config != config:
+            registry = ProviderRegistry(config)
             for entry_point in sorted(metadata.entry_points(group=PROVIDERS_GROUP), key=lambda e: e.name):
                 registry.load_entry_point(entry_point)
             for entry_point in sorted(metadata.entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):

@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 from attrs import field, frozen
@@ -14,6 +15,14 @@ from provider_core import _validate as v
 from provider_core._errors import ErrorCode, ProviderError
 
 T = TypeVar("T")
+
+# The attempt number of the call in progress (1 for a first attempt), for wrappers that trace retries.
+_ATTEMPT: ContextVar[int] = ContextVar("provider_core_attempt", default=1)
+
+
+def current_attempt() -> int:
+    """Which attempt of a retried call is running (1 outside retry())."""
+    return _ATTEMPT.get()
 
 
 @frozen
@@ -45,6 +54,7 @@ def retry(
     """
     started = clock()
     for attempt in range(policy.max_attempts):
+        token = _ATTEMPT.set(attempt + 1)
         try:
             return call()
         except ProviderError as exc:
@@ -57,7 +67,9 @@ def retry(
                 raise
             if on_retry is not None:
                 on_retry(exc, delay)
-            sleep(delay)
+        finally:
+            _ATTEMPT.reset(token)
+        sleep(delay)
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 

@@ -7,6 +7,7 @@ it under the `provider_core.plugins` entry-point group. See core/README.md, "Hoo
 from provider_core._hookspecs import LIFECYCLE_HOOKS, PROJECT, InstanceSource, hookimpl, hookspec
 from provider_core._lifecycle import compute_drift, timed_report
 from provider_core._methods import METHODS, OPTIONAL_METHODS, PROVIDER_METHODS, Method
+from provider_core._retry import current_attempt
 from provider_core._wrappers import Around, MethodWrappers
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Method",
     "MethodWrappers",
     "compute_drift",
+    "current_attempt",
     "hookimpl",
     "hookspec",
     "timed_report",

@@ -1,4 +1,4 @@
-"""The demo's chaos step: a fault that provider_core.retry recovers, and drift that reconcile reports.
+"""The demo's chaos step: a fault the handle's retry policy recovers, and drift that reconcile reports.
 
 Injection is the chaos plugin's job (provider-orbstack publishes it in the `provider_core.plugins` group and
 it wraps any provider). It reads PROVIDER_CORE_CHAOS at call time, so the demo sets the variable around
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Set
+from collections.abc import Generator, Iterator, Mapping, Set
 from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
@@ -24,9 +24,9 @@ from provider_core import (
     ProviderRegistry,
     RetryPolicy,
     SpawnOptions,
-    retry,
 )
 from provider_core.cli._record import StepFailed
+from provider_core.hooks import MethodWrappers, current_attempt
 
 CHAOS_ENV = "PROVIDER_CORE_CHAOS"
 CHAOS_DISTRIBUTION = "provider-orbstack"
@@ -81,19 +81,39 @@ def chaos_env(config: dict[str, Any]) -> Iterator[None]:
         os.environ.pop(CHAOS_ENV, None)
 
 
-def spawn_through_fault(handle: ProviderHandle, options: SpawnOptions) -> tuple[ProviderInstance, str]:
-    """Spawn under an injected RATE_LIMIT_ERROR; the retry helper must see it and recover."""
-    seen: list[tuple[ProviderError, float]] = []
-    instance = retry(
-        lambda: handle.spawn(options), POLICY, on_retry=lambda exc, delay: seen.append((exc, delay))
-    )
-    injected = [(exc, delay) for exc, delay in seen if exc.code is ErrorCode.RATE_LIMIT_ERROR]
+class AttemptLog:
+    """A downstream wrapper recording each spawn attempt that failed, as the handle's retries absorb them."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.failures: list[tuple[ErrorCode, int]] = []
+        self.plugin = MethodWrappers(self._around, methods=("spawn",))
+
+    def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
+        try:
+            return (yield)
+        except ProviderError as exc:
+            if provider == self.provider:
+                self.failures.append((exc.code, current_attempt()))
+            raise
+
+
+def spawn_through_fault(
+    registry: ProviderRegistry, handle: ProviderHandle, options: SpawnOptions
+) -> tuple[ProviderInstance, str]:
+    """Spawn under an injected RATE_LIMIT_ERROR; the handle's retries must absorb it and recover."""
+    log = AttemptLog(handle.name)
+    registry.plugin_manager.register(log.plugin)
+    try:
+        instance = handle.spawn(options)
+    finally:
+        registry.plugin_manager.unregister(log.plugin)
+    injected = [attempt for code, attempt in log.failures if code is ErrorCode.RATE_LIMIT_ERROR]
     if not injected:
         raise StepFailed(f"no fault was injected into spawn: is the chaos plugin wrapping '{handle.name}'?")
-    waited = sum(delay for _, delay in injected)
     return instance, (
-        f"spawn hit RATE_LIMIT_ERROR {len(injected)}x (injected); retry waited {waited:.2f}s and "
-        f"recovered with {instance.id}"
+        f"spawn hit RATE_LIMIT_ERROR {len(injected)}x (injected); the handle's retry policy "
+        f"recovered with {instance.id} on attempt {max(injected) + 1}"
     )
 
 

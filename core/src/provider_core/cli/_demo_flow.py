@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from contextlib import ExitStack
-from functools import partial
 from typing import Any
 
 from attrs import define, field
@@ -19,7 +18,6 @@ from provider_core import (
     ProviderHandle,
     ProviderRegistry,
     SpawnOptions,
-    retry,
 )
 from provider_core.author import GONE_STATUSES
 from provider_core.cli._chaos import (
@@ -124,6 +122,8 @@ class ProviderDemo:
                     if setting.secret and isinstance(settings.get(setting.name), str):
                         self.run.out.secret(settings[setting.name])
                 self.handle = self.run.registry.get(self.name, **settings)
+                # The demo's short delays: it shows recoveries, it does not wait out a real throttle.
+                self.handle.retry_policy = POLICY
                 stack.callback(self.handle.close)
                 note.detail = f"settings: {', '.join(sorted(settings)) or 'none'}"
             if note.ok:
@@ -176,7 +176,7 @@ class ProviderDemo:
         handle = self.handle
         for index in range(self.run.instances):
             options = self.options(index)
-            self.ids.append(retry(partial(handle.spawn, options), POLICY).id)
+            self.ids.append(handle.spawn(options).id)
         wait_running(handle, self.ids, self.run.timeout)
         return f"{len(self.ids)} running with a bootstrap: {', '.join(self.ids)}"
 
@@ -209,7 +209,9 @@ class ProviderDemo:
             raise StepSkipped(self.run.chaos_skip_reason)
         assert self.handle is not None
         with chaos_env(fault_config(self.name, self.run.seed)):
-            instance, fault = spawn_through_fault(self.handle, self.options(self.run.instances))
+            instance, fault = spawn_through_fault(
+                self.run.registry, self.handle, self.options(self.run.instances)
+            )
         self.ids.append(instance.id)
         wait_running(self.handle, [instance.id], self.run.timeout)
         expected = dict.fromkeys(self.ids, InstanceStatus.RUNNING)
@@ -229,7 +231,7 @@ class ProviderDemo:
         # Anything carrying this run's tag goes too, in case a retried spawn left a duplicate behind.
         targets = list(dict.fromkeys([*self.ids, *self._tagged_alive()]))
         for instance_id in targets:
-            retry(partial(handle.terminate, instance_id), POLICY)
+            handle.terminate(instance_id)
         self.ids = targets
         return f"{len(targets)} terminated"
 

@@ -81,6 +81,9 @@ def provider_session(
         if double is not None and not pytestconfig.getoption("live"):
             settings = dict(stack.enter_context(double()))
         handle = compliance_target.registry().get(registration.name, **settings)
+        # Retries would hide a flaky provider: the suite sees every failure unless asked to retry.
+        if not pytestconfig.getoption("compliance_retries"):
+            handle.retry_policy = None
         stack.callback(handle.close)
         session = ProviderSession(handle, run_id(pytestconfig), compliance_timeout)
         yield session

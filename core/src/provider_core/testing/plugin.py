@@ -29,6 +29,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--live", action="store_true", help="use real accounts instead of test doubles")
     group.addoption(
+        "--compliance-retries",
+        action="store_true",
+        help="keep the handle's default retry policy (off by default, so a flaky provider shows)",
+    )
+    group.addoption(
         "--compliance-timeout",
         type=float,
         default=120.0,
