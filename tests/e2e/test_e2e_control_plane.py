@@ -59,8 +59,13 @@ def test_a_control_plane_day(handle: ProviderHandle, caplog: pytest.LogCaptureFi
 
     def options(index: int, idempotency_key: str | None = None) -> SpawnOptions:
         return SpawnOptions(
-            name=f"e2e-{run}-{index}", instance_type=profile.instance_type, region=profile.region,
-            image=profile.image, bootstrap=script, tags={"e2e-run": run}, idempotency_key=idempotency_key,
+            name=f"e2e-{run}-{index}",
+            instance_type=profile.instance_type,
+            region=profile.region,
+            image=profile.image,
+            bootstrap=script,
+            tags={"e2e-run": run},
+            idempotency_key=idempotency_key,
         )
 
     made = [handle.spawn(options(i)) for i in range(2)]
@@ -91,7 +96,9 @@ def test_a_control_plane_day(handle: ProviderHandle, caplog: pytest.LogCaptureFi
             finally:
                 REGISTRY.plugin_manager.unregister(observer)
             made.append(third)
-            rate_limited = [attempt for code, attempt in failed_attempts if code is ErrorCode.RATE_LIMIT_ERROR]
+            rate_limited = [
+                attempt for code, attempt in failed_attempts if code is ErrorCode.RATE_LIMIT_ERROR
+            ]
             assert len(rate_limited) == 2
             if key is not None:
                 assert rate_limited == [1, 2], "one handle call, retried twice"

@@ -105,7 +105,9 @@ def test_a_non_retryable_error_is_raised_at_once() -> None:
     with pytest.raises(ProviderError) as raised:
         handle.list_instances()
     assert raised.value.code is ErrorCode.AUTH_ERROR
-    assert handle.provider.left["list_instances"] == 1
+    provider = handle.provider
+    assert isinstance(provider, Denied)
+    assert provider.left["list_instances"] == 1, "one attempt only"
 
 
 def test_retries_are_switched_off_per_registry_or_per_handle() -> None:

@@ -17,7 +17,12 @@ JOURNAL_ENV = "PROVIDER_CORE_JOURNAL"  # "sqlite:///path/journal.db", "postgresq
 
 # Marks an argument that was not given, so None can mean "off".
 UNSET: Any = object()
-_RETRY_FIELDS = {"attempts": "max_attempts", "delay": "base_delay", "max_delay": "max_delay", "total": "max_total"}
+_RETRY_FIELDS = {
+    "attempts": "max_attempts",
+    "delay": "base_delay",
+    "max_delay": "max_delay",
+    "total": "max_total",
+}
 
 
 def _pins(value: Mapping[str, str]) -> dict[str, str]:
@@ -29,7 +34,7 @@ class CoreConfig:
     # Provider name -> the distribution allowed to serve it (see "Pinning" in core/README.md).
     pins: Mapping[str, str] = field(factory=dict, converter=_pins)
     # The handle's default retry policy; None switches retries off.
-    retry: RetryPolicy | None = RetryPolicy()
+    retry: RetryPolicy | None = field(factory=RetryPolicy)
     # The spawn journal's URL; None: no journal. Out of repr: a PostgreSQL URL may carry a password.
     journal: str | None = field(default=None, repr=False)
 
@@ -71,7 +76,9 @@ def parse_retry(text: str) -> RetryPolicy | None:
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, _, raw = item.partition("=")
         if key not in _RETRY_FIELDS:
-            raise ValueError(f"{RETRY_ENV}: unknown key {key!r}; expected off, on or {', '.join(_RETRY_FIELDS)}")
+            raise ValueError(
+                f"{RETRY_ENV}: unknown key {key!r}; expected off, on or {', '.join(_RETRY_FIELDS)}"
+            )
         try:
             values[_RETRY_FIELDS[key]] = int(raw) if key == "attempts" else float(raw)
         except ValueError:
@@ -84,5 +91,7 @@ def parse_journal(text: str) -> str | None:
     if text in ("", "off"):
         return None
     if not text.startswith(("sqlite://", "postgresql://", "postgres://")):
-        raise ValueError(f"{JOURNAL_ENV} must be sqlite:///PATH or postgresql://..., got {text.split(':')[0]}:...")
+        raise ValueError(
+            f"{JOURNAL_ENV} must be sqlite:///PATH or postgresql://..., got {text.split(':')[0]}:..."
+        )
     return text

@@ -18,7 +18,6 @@ from provider_core._types import (
     SpotRequest,
 )
 
-
 ALWAYS, WITH_KEY, NEVER = "always", "with_key", "never"
 
 
