@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from provider_core._capabilities import Capabilities
 from provider_core._convert import project
 from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderError, as_provider_error
-from provider_core._hookspecs import hook_function, hookimpl
+from provider_core._hookspecs import compile_hook, hookimpl
 from provider_core._methods import METHODS, Method
 from provider_core._provider import Provider
 from provider_core._settings import redact
@@ -87,61 +88,62 @@ class ContractPlugin:
         return f"<ContractPlugin {self.name} {type(self.provider).__name__}>"
 
     def _hook(self, method: Method) -> Callable[..., Any]:
-        rule: Callable[..., Any] = getattr(self, f"_{method.name}")
-        name = self.name
-        flag = method.flag
-        capabilities = self.capabilities
-
-        def implementation(provider: str, *args: Any) -> Any:
-            if provider != name:
-                return None  # a call for another provider, or another handle of the same name
-            if flag is not None and not getattr(capabilities, flag):
-                raise CapabilityNotSupported(name, flag, f"{method.name} needs it")
-            return rule(*args)
-
-        return hookimpl(hook_function(method, implementation))
+        # Namespace names start with "_contract_": a method argument (create_snapshot's `name`) must not
+        # shadow them.
+        arguments = ", ".join(method.argnames)
+        body = [
+            "if provider != _contract_name:",
+            "    return None  # another provider's, or another handle's",
+        ]
+        namespace: dict[str, Any] = {"_contract_name": self.name, "_contract_rule": getattr(self, f"_{method.name}")}
+        if method.flag is not None and not getattr(self.capabilities, method.flag):
+            body.append("raise _contract_unsupported()")
+            namespace["_contract_unsupported"] = partial(
+                CapabilityNotSupported, self.name, method.flag, f"{method.name} needs it"
+            )
+        body.append(f"return _contract_rule({arguments})")
+        return hookimpl(compile_hook(method, body, namespace))
 
     # -- calling the provider -------------------------------------------------------------------
 
+    def _failure(self, exc: BaseException) -> ProviderError:
+        """What a caller sees for a provider's failure: a ProviderError (anything else is INTERNAL, chained),
+        with the registered secret values scrubbed from its message (and the original then dropped)."""
+        error = as_provider_error(exc, self.name)
+        if self._secrets and redact(error.message, self._secrets) != error.message:
+            error = ProviderError(
+                error.code,
+                redact(error.message, self._secrets),
+                provider=error.provider,
+                retry_after=error.retry_after,
+            )
+            error.__suppress_context__ = True
+        return error
+
     def _run(self, method: str, *args: Any) -> Any:
-        """Call the provider; anything but a ProviderError becomes INTERNAL, and secrets are scrubbed."""
         try:
             return getattr(self.provider, method)(*args)
-        except ProviderError as exc:
-            if self._leaks(exc):
-                raise self._scrubbed(exc) from None
-            raise
         except (Exception, SystemExit) as exc:  # a provider calling sys.exit() must not end the host
-            wrapped = as_provider_error(exc, self.name)
-            if self._leaks(wrapped):
-                raise self._scrubbed(wrapped) from None
-            raise wrapped from exc
-
-    def _leaks(self, exc: ProviderError) -> bool:
-        return bool(self._secrets) and redact(exc.message, self._secrets) != exc.message
-
-    def _scrubbed(self, exc: ProviderError) -> ProviderError:
-        if not self._leaks(exc):
-            return exc
-        return ProviderError(
-            exc.code, redact(exc.message, self._secrets), provider=exc.provider, retry_after=exc.retry_after
-        )
+            raise self._failure(exc)  # noqa: B904 - _failure chains (or, for a secret, drops) exc
 
     def _run_tolerating_not_found(self, method: str, *args: Any) -> Any:
         try:
-            return self._run(method, *args)
+            return getattr(self.provider, method)(*args)
         except ProviderError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return None
-            raise
+            raise self._failure(exc)  # noqa: B904
+        except (Exception, SystemExit) as exc:
+            raise self._failure(exc)  # noqa: B904
 
     def _managed(self, provider_id: str) -> ProviderInstance | None:
         """The provider's instance when provider-core manages it; None otherwise (it does not exist)."""
         found = self._run_tolerating_not_found("get_instance", provider_id)
         if found is None:
             return None
-        instance = self._shape(found, ProviderInstance, "get_instance")
-        return instance if instance.managed else None
+        if type(found) is not ProviderInstance:
+            found = self._shape(found, ProviderInstance, "get_instance")
+        return found if found.managed else None
 
     def _shape(self, value: object, cls: type[T], method: str) -> T:
         try:

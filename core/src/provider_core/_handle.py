@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -12,6 +11,7 @@ from provider_core._capabilities import Capabilities
 from provider_core._contract import ContractPlugin, InvalidArgument
 from provider_core._dispatch import HookBoard
 from provider_core._errors import ErrorCode, ProviderError, as_provider_error
+from provider_core._gate import CallGate
 from provider_core._methods import ALWAYS, METHODS, WITH_KEY, capability_mismatches, group_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
@@ -121,11 +121,12 @@ class ProviderHandle:
         self._plugin: ContractPlugin | None = None
         self._callers: dict[str, Any] = {}
         self._generation = -1
-        # Re-entrant: on_startup hooks run while the provider is being built and may call the handle.
+        # Re-entrant: on_startup and on_shutdown hooks run under it and may call the handle.
         self._lock = threading.RLock()
-        # Calls in progress per thread; close() waits for other threads' calls so none runs unregistered.
-        self._in_flight: Counter[int] = Counter()
-        self._idle = threading.Condition(self._lock)
+        # Calls in progress; close() waits for other threads' calls so none runs unregistered.
+        self._gate = CallGate()
+        # The thread closing the provider, if any: other threads' new calls wait for it to finish.
+        self._closer: int | None = None
         self.snapshots = SnapshotOps(self) if registration.capabilities.snapshots else None
         self.spot = SpotOps(self) if registration.capabilities.spot else None
 
@@ -183,18 +184,21 @@ class ProviderHandle:
         """Shut the provider down (on_shutdown, then Provider.close); a later call builds it again."""
         with self._lock:
             me = threading.get_ident()
-            while sum(self._in_flight.values()) > self._in_flight[me]:
-                self._idle.wait()
-            plugin = self._plugin
-            if plugin is None:
-                return
+            self._closer = me
             try:
-                # on_shutdown hooks still see a built provider, so they can use the handle.
-                self._caller("on_shutdown")(provider=self.name)
+                self._gate.wait_for_others(me)
+                plugin = self._plugin
+                if plugin is None:
+                    return
+                try:
+                    # on_shutdown hooks still see a built provider, so they can use the handle.
+                    self._caller("on_shutdown")(provider=self.name)
+                finally:
+                    self._plugin = None
+                    self._board.detach(plugin)
+                    plugin.provider.close()
             finally:
-                self._plugin = None
-                self._board.detach(plugin)
-                plugin.provider.close()
+                self._closer = None
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -208,33 +212,57 @@ class ProviderHandle:
         return caller
 
     def _invoke(self, hook: str, **kwargs: Any) -> Any:
-        def attempt() -> Any:
-            return self._pinned(lambda _: self._caller(hook)(provider=self.name, **kwargs))
-
         policy = self.retry_policy
         if policy is None or not _safe_to_retry(hook, kwargs):
-            return attempt()
+            return self._attempt(hook, kwargs)
         # Every attempt goes through the hooks again, so wrappers see (and can count) each one.
-        return retry(attempt, policy)
+        return retry(lambda: self._attempt(hook, kwargs), policy)
+
+    def _attempt(self, hook: str, kwargs: dict[str, Any]) -> Any:
+        """One call of hook with the provider built and registered until it ends (the hot path)."""
+        me = threading.get_ident()
+        self._pin(me)
+        try:
+            caller = self._callers.get(hook) or self._caller(hook)
+            return caller(provider=self.name, **kwargs)
+        except (ProviderError, InvalidArgument):
+            raise
+        except (Exception, SystemExit) as exc:  # a wrapper's stray exception, named after the provider
+            raise as_provider_error(exc, self.name) from exc
+        finally:
+            self._gate.leave(me)
+
+    def _pin(self, me: int) -> None:
+        """Hold a place in the gate with the provider built and the cached callers current."""
+        while True:
+            self._gate.enter(me)
+            closer = self._closer
+            if (
+                (closer is None or closer == me)
+                and self._plugin is not None
+                and self._generation == self._board.generation
+            ):
+                return
+            # Never hold a place while waiting for a build or a close(): close() waits for the places.
+            self._gate.leave(me)
+            with self._lock:
+                self._ensure_built()
+                self._caller("on_startup")  # refreshes the cached callers when the generation moved on
 
     def _pinned(self, call: Callable[[ContractPlugin], T]) -> T:
-        """Run call with the provider built and registered until it ends; stray errors name the provider."""
+        """Run call with the provider built and registered until it ends (workflows)."""
         me = threading.get_ident()
-        with self._lock:
-            plugin = self._ensure_built()
-            self._in_flight[me] += 1
+        self._pin(me)
         try:
+            plugin = self._plugin
+            assert plugin is not None
             return call(plugin)
         except (ProviderError, InvalidArgument):
             raise
-        except (Exception, SystemExit) as exc:  # a wrapper's or workflow's stray exception
+        except (Exception, SystemExit) as exc:  # a workflow's stray exception
             raise as_provider_error(exc, self.name) from exc
         finally:
-            with self._lock:
-                self._in_flight[me] -= 1
-                if not self._in_flight[me]:
-                    del self._in_flight[me]
-                self._idle.notify_all()
+            self._gate.leave(me)
 
     def _ensure_built(self) -> ContractPlugin:
         """Build and start the provider unless built; the caller holds the lock."""
