@@ -95,7 +95,10 @@ class ContractPlugin:
             "if provider != _contract_name:",
             "    return None  # another provider's, or another handle's",
         ]
-        namespace: dict[str, Any] = {"_contract_name": self.name, "_contract_rule": getattr(self, f"_{method.name}")}
+        namespace: dict[str, Any] = {
+            "_contract_name": self.name,
+            "_contract_rule": getattr(self, f"_{method.name}"),
+        }
         if method.flag is not None and not getattr(self.capabilities, method.flag):
             body.append("raise _contract_unsupported()")
             namespace["_contract_unsupported"] = partial(
