@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from schemathesis import GenerationMode
 
 from provider_lambda.testing import LambdaEmulator
 from tests import contract
@@ -33,12 +33,10 @@ def served() -> Iterator[LambdaEmulator]:
 @pytest.mark.parametrize("mode", contract.MODES, ids=str)
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_emulator_follows_the_published_spec(
-    served: LambdaEmulator, operation: str, mode: contract.GenerationMode
+    served: LambdaEmulator, operation: str, mode: GenerationMode
 ) -> None:
     schema = contract.load(SPEC_NAME)
     headers = {"Authorization": f"Bearer {served.api_key}"}
     contract.run(schema, operation, mode, served.url, headers)
     # Every request got an answer: a dropped connection is recorded with no status.
     assert all(exchange.status is not None for exchange in served.exchanges)
-
-

@@ -68,7 +68,9 @@ def test_spot_capacity_wordings_are_capacity_errors(
     # way a retry loop must go on, which INVALID_SPEC would end.
     body = {"data": {"podRentInterruptable": None}, "errors": [{"message": message, "path": ["x"]}]}
     emulator.inject(
-        Fault(http_status, json.dumps(body).encode(), {"Content-Type": "application/json"}, "POST", "/graphql")
+        Fault(
+            http_status, json.dumps(body).encode(), {"Content-Type": "application/json"}, "POST", "/graphql"
+        )
     )
     error = raised(lambda: provider.request_spot_instance(SpawnOptions(name="s", instance_type=GPU), 0.5))
     assert error.code is ErrorCode.CAPACITY_ERROR, error.message
@@ -87,7 +89,9 @@ def test_create_pod_403_is_capacity_with_the_reason(provider: RunPodProvider, em
     detail = "Your account does not have access to this GPU pool."
     body = {"title": "Forbidden", "status": 403, "detail": detail}
     emulator.inject(
-        Fault(403, json.dumps(body).encode(), {"Content-Type": "application/problem+json"}, "POST", "/v2/pods")
+        Fault(
+            403, json.dumps(body).encode(), {"Content-Type": "application/problem+json"}, "POST", "/v2/pods"
+        )
     )
     error = raised(lambda: provider.spawn(SpawnOptions(name="c", instance_type=GPU)))
     assert error.code is ErrorCode.CAPACITY_ERROR

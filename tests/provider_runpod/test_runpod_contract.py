@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from schemathesis import GenerationMode
 
 from provider_runpod.testing import Emulator
 from tests import contract
@@ -26,7 +27,7 @@ def served() -> Iterator[Emulator]:
 @pytest.mark.parametrize("mode", contract.MODES, ids=str)
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_emulator_follows_the_published_spec(
-    served: Emulator, operation: str, mode: contract.GenerationMode
+    served: Emulator, operation: str, mode: GenerationMode
 ) -> None:
     schema = contract.load(SPEC_NAME)
     headers = {"Authorization": f"Bearer {served.api_key}"}

@@ -9,7 +9,7 @@ import pytest
 
 from provider_runpod.testing import NO_CAPACITY, Emulator
 
-BODY = {"name": "p", "image": "img", "gpu": {"id": "NVIDIA RTX A4000", "count": 1}}
+BODY: dict[str, Any] = {"name": "p", "image": "img", "gpu": {"id": "NVIDIA RTX A4000", "count": 1}}
 
 
 def create(emulator: Emulator, **gpu: Any) -> httpx.Response:
@@ -36,7 +36,12 @@ def test_spec_allowed_cuda_constraints_are_accepted(gpu: dict[str, Any]) -> None
 
 @pytest.mark.parametrize(
     "gpu",
-    [{"minCudaVersion": 12}, {"minCudaVersion": "twelve"}, {"allowedCudaVersions": "12.8"}, {"allowedCudaVersions": [12.8]}],
+    [
+        {"minCudaVersion": 12},
+        {"minCudaVersion": "twelve"},
+        {"allowedCudaVersions": "12.8"},
+        {"allowedCudaVersions": [12.8]},
+    ],
 )
 def test_malformed_cuda_constraints_break_the_contract(gpu: dict[str, Any]) -> None:
     reply = create(Emulator(), **gpu)

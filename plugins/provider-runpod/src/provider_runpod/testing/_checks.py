@@ -123,7 +123,7 @@ def check_create(body: Any) -> Problem | None:
         return Problem(400, "CPU pods are not emulated")
     if "templateId" in body:
         return Problem(404, f"template {body['templateId']} not found")
-    if gpu.get("allowedCudaVersions") and "minCudaVersion" in gpu:
+    if isinstance(gpu, Mapping) and gpu.get("allowedCudaVersions") and "minCudaVersion" in gpu:
         return Problem(400, "allowedCudaVersions and minCudaVersion are mutually exclusive")
     mounts = body.get("mounts") or {}
     if "persistent" in mounts and "network" in mounts:
