@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from provider_lambda.testing import DEFAULT_SSH_KEY, LambdaEmulator
-
-LAUNCH = {"region_name": "us-west-1", "instance_type_name": "gpu_1x_a10", "ssh_key_names": [DEFAULT_SSH_KEY]}
-
-
-@pytest.fixture
-def http(emulator: LambdaEmulator) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=10) as client:
-        yield client
+from tests.provider_lambda.test_lambda_emulator import LAUNCH
 
 
 def invalid_parameters(reply: httpx.Response) -> str:
