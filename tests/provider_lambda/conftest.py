@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 
 from provider_core import ProviderHandle, ProviderRegistry
@@ -47,6 +48,14 @@ def checked_emulator(*, check_requests: bool = True, **options: Any) -> Iterator
 def emulator(request: pytest.FixtureRequest) -> Iterator[LambdaEmulator]:
     with checked_emulator(check_requests=request.node.get_closest_marker("invalid_requests") is None) as emu:
         yield emu
+
+
+@pytest.fixture
+def http(emulator: LambdaEmulator) -> Iterator[httpx.Client]:
+    """A plain HTTP client for the emulator, authenticated, rooted at /api/v1."""
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=10) as client:
+        yield client
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -25,13 +24,6 @@ needs_spec = pytest.mark.skipif(
 )
 
 LAUNCH = {"region_name": "us-west-1", "instance_type_name": "gpu_1x_a10", "ssh_key_names": [DEFAULT_SSH_KEY]}
-
-
-@pytest.fixture
-def http(emulator: LambdaEmulator) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=10) as client:
-        yield client
 
 
 @needs_spec

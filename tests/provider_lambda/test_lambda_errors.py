@@ -28,6 +28,10 @@ ROWS = [
     (500, "global/internal-error", ErrorCode.UNAVAILABLE, "list"),
     (503, "provider/internal-unavailable", ErrorCode.UNAVAILABLE, "list"),
     (502, "provider/network-unreachable", ErrorCode.UNAVAILABLE, "launch"),
+    # The spec's prose puts upstream quota limits and resource exhaustion under provider/* without
+    # naming codes: these two names are made up to pin the decision (README, "Error mapping").
+    (503, "provider/quota-exceeded", ErrorCode.UNAVAILABLE, "launch"),
+    (503, "provider/resources-exhausted", ErrorCode.UNAVAILABLE, "launch"),
 ]
 OPERATIONS = {"launch": "launchInstance", "list": "listInstances", "get": "getInstance"}
 LAUNCH_BODY = {
@@ -43,6 +47,15 @@ def body(code: str, message: str = "whatever") -> dict[str, object]:
 
 def test_every_table_entry_has_a_row_here() -> None:
     assert set(ERROR_CODES) <= {row[1] for row in ROWS}
+
+
+@pytest.mark.parametrize("status", [400, 403, 409, 422])
+def test_provider_codes_are_unavailable_whatever_the_status(status: int) -> None:
+    # An upstream's quota or exhaustion is Lambda's, not the account's: retry, never QUOTA_EXCEEDED
+    # (which tells the user to raise a quota they do not own) nor the status fallback.
+    error = error_for_response(status, body("provider/quota-exceeded"), None, context="POST /launch")
+    assert error.code is ErrorCode.UNAVAILABLE
+    assert error.retryable
 
 
 @pytest.mark.parametrize(("status", "code", "expected", "operation"), ROWS)

@@ -17,7 +17,7 @@ TERMINATE = "/api/v1/instance-operations/terminate"
 LAMBDA_STATUSES = [
     ("booting", InstanceStatus.PENDING),
     ("active", InstanceStatus.RUNNING),
-    ("unhealthy", InstanceStatus.ERROR),
+    ("unhealthy", InstanceStatus.PENDING),
     ("terminating", InstanceStatus.TERMINATING),
     ("terminated", InstanceStatus.TERMINATED),
     ("preempted", InstanceStatus.TERMINATED),
@@ -62,6 +62,11 @@ def test_preempted_and_unhealthy_carry_a_reason(provider: LambdaProvider, emulat
     found = provider.get_instance(instance.id)
     assert found is not None
     assert found.status_reason == "preempted by Lambda"
+    emulator.set_status(instance.id, "unhealthy")
+    found = provider.get_instance(instance.id)
+    assert found is not None
+    assert found.status_reason is not None
+    assert "may recover" in found.status_reason
 
 
 def test_list_returns_only_managed_instances(handle: ProviderHandle, emulator: LambdaEmulator) -> None:
@@ -114,7 +119,7 @@ def test_list_filters_by_tags_status_region_and_name_prefix(
     assert ids(ListFilter(tags={"env": "prod"})) == {a.id, c.id}
     assert ids(ListFilter(region="us-east-1")) == {b.id, c.id}
     assert ids(ListFilter(name_prefix="web-")) == {a.id, b.id}
-    assert ids(ListFilter(statuses=[InstanceStatus.ERROR])) == {c.id}
+    assert ids(ListFilter(statuses=[InstanceStatus.PENDING])) == {c.id}
     assert ids(ListFilter(statuses=[InstanceStatus.RUNNING], region="us-east-1")) == {b.id}
     assert ids(ListFilter(tags={"env": "prod"}, name_prefix="db")) == {c.id}
 

@@ -14,14 +14,16 @@ from provider_lambda._errors import PROVIDER, unavailable
 STATUS_MAP: Mapping[str, InstanceStatus] = {
     "booting": InstanceStatus.PENDING,
     "active": InstanceStatus.RUNNING,
-    "unhealthy": InstanceStatus.ERROR,
+    # Transitional, as other clients treat it (SkyPilot maps it to INIT): the instance failed a health
+    # check and may still come back to active; ERROR would end a caller's wait for it.
+    "unhealthy": InstanceStatus.PENDING,
     "terminating": InstanceStatus.TERMINATING,
     "terminated": InstanceStatus.TERMINATED,
     # Lambda reclaimed the machine; it will not come back.
     "preempted": InstanceStatus.TERMINATED,
 }
 _REASONS: Mapping[str, str] = {
-    "unhealthy": "Lambda reports the instance unhealthy",
+    "unhealthy": "Lambda reports the instance unhealthy (it may recover)",
     "preempted": "preempted by Lambda",
 }
 

@@ -42,7 +42,8 @@ class RunPodClient:
         self._limiter = limiter
         self._http: httpx.Client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"Accept": "application/json", "User-Agent": "provider-runpod"},
+            # REST v2 answers errors as application/problem+json.
+            headers={"Accept": "application/json, application/problem+json", "User-Agent": "provider-runpod"},
             follow_redirects=False,
         )
 
@@ -73,7 +74,7 @@ class RunPodClient:
         body = _json_or_none(response)
         errors = body.get("errors") if isinstance(body, Mapping) else None
         if not 200 <= response.status_code < 300:
-            if isinstance(errors, list) and errors and response.status_code < 500:
+            if isinstance(errors, list) and errors:
                 message = str(errors[0].get("message", "")) if isinstance(errors[0], Mapping) else ""
                 body = {"detail": message}
             raise self._error(response, body, what)

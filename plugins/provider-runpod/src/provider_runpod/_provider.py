@@ -50,17 +50,29 @@ mutation TerminatePod($podId: String!) {
   podTerminate(input: {podId: $podId})
 }
 """
+# No region means no dataCenterId argument at all: an explicit `dataCenterId: null` is reported (by a
+# public client) to answer "no capacity anywhere".
 PRICE_QUERY = """
-query SpotPrice($gpuTypeId: String, $dataCenterId: String) {
-  gpuTypes(input: {id: $gpuTypeId}) {
+query SpotPrice($gpuTypeId: String{region_variable}) {{
+  gpuTypes(input: {{id: $gpuTypeId}}) {{
     id
-    lowestPrice(input: {gpuCount: 1, dataCenterId: $dataCenterId, secureCloud: true}) {
+    lowestPrice(input: {{gpuCount: 1{region_argument}, secureCloud: true}}) {{
       minimumBidPrice
       uninterruptablePrice
-    }
-  }
-}
+    }}
+  }}
+}}
 """
+
+
+def price_query(region: str | None) -> tuple[str, dict[str, str]]:
+    """The spot price query and its variables, with the data center only when a region is given."""
+    if region is None:
+        return PRICE_QUERY.format(region_variable="", region_argument=""), {}
+    query = PRICE_QUERY.format(
+        region_variable=", $dataCenterId: String", region_argument=", dataCenterId: $dataCenterId"
+    )
+    return query, {"dataCenterId": region}
 
 
 class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
@@ -168,9 +180,8 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
 
     def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
         """The current minimum bid for one GPU of instance_type (secure cloud), in region if given."""
-        data = self.client.graphql(
-            PRICE_QUERY, {"gpuTypeId": instance_type, "dataCenterId": region}, what="gpuTypes"
-        )
+        query, where = price_query(region)
+        data = self.client.graphql(query, {"gpuTypeId": instance_type, **where}, what="gpuTypes")
         types = [t for t in data.get("gpuTypes") or () if isinstance(t, Mapping)]
         match = next((t for t in types if t.get("id") == instance_type), None)
         if match is None:

@@ -161,7 +161,7 @@ class EmulatorState:
         if operation == "launchInstance":
             return self._launch(json_object(body))
         if operation == "terminateInstance":
-            return self._terminate(json_object(body))
+            return self._terminate(body)
         if operation == "listSSHKeys":
             return list(self.ssh_keys.values())
         if operation == "addSSHKey":
@@ -208,9 +208,18 @@ class EmulatorState:
         name: Any = body.get("name", "")
         tags: Any = body.get("tags", [])
         user_data: Any = body.get("user_data")
-        require(region in REGIONS, f"region_name must be a public region code, got {region!r}")
+        # Every check tests the type first: a list or object where a string belongs is a 400, not a
+        # crash (an unhashable value would break `in`).
+        require(
+            isinstance(region, str) and region in REGIONS,
+            f"region_name must be a public region code, got {region!r}",
+        )
         require(isinstance(kind, str) and kind in self.instance_types, f"unknown instance type {kind!r}")
-        require(isinstance(keys, list) and len(keys) == 1, "exactly one SSH key name must be given")
+        require(
+            isinstance(keys, list) and len(keys) == 1 and isinstance(keys[0], str),
+            "exactly one SSH key name must be given",
+        )
+        require("image" not in body or _valid_image(body["image"]), "image must be {id} or {family}")
         require(isinstance(name, str) and len(name) <= 64, "name must be at most 64 characters")
         require(
             user_data is None or (isinstance(user_data, str) and len(user_data) <= 1 << 20), "bad user_data"
@@ -244,11 +253,19 @@ class EmulatorState:
         self.launches += 1
         return {"instance_ids": [instance.id]}
 
-    def _terminate(self, body: dict[str, Any]) -> dict[str, Any]:
-        ids: Any = body.get("instance_ids")
-        require(
-            isinstance(ids, list) and all(isinstance(i, str) for i in ids), "instance_ids must be strings"
-        )
+    def _terminate(self, raw: bytes) -> dict[str, Any]:
+        try:
+            ids: Any = json_object(raw).get("instance_ids")
+            require(
+                isinstance(ids, list) and all(isinstance(i, str) for i in ids),
+                "instance_ids must be strings",
+            )
+        except ApiError as exc:
+            # The spec documents 401, 403 and 404 for terminate, no 400: a body that names no instance
+            # gets the documented not-found answer, saying what was wrong.
+            raise ApiError(
+                404, "global/object-does-not-exist", f"Specified instance does not exist. {exc.message}"
+            ) from exc
         targets = [self._instance(i) for i in ids]
         for instance in targets:
             if instance.terminating_since is None:
@@ -262,12 +279,16 @@ class EmulatorState:
         name: Any = body.get("name")
         public_key: Any = body.get("public_key")
         require(isinstance(name, str) and 0 < len(name) <= 64, "name must be 1 to 64 characters")
-        if public_key is None:
+        if "public_key" not in body:
             # Lambda generates a pair; the emulator hands out an inert placeholder, not a usable key.
             token = uuid.uuid4().hex
             key = self.add_ssh_key(name, f"ssh-ed25519 EMULATOR{token} {name}")
             return {**key, "private_key": f"-----BEGIN EMULATOR PLACEHOLDER-----\n{token}\n-----END-----\n"}
-        require(isinstance(public_key, str) and 0 < len(public_key) <= 4096, "public_key is too long")
+        # Optional, but a string when given: an explicit null is not "generate one".
+        require(
+            isinstance(public_key, str) and 0 < len(public_key) <= 4096,
+            "public_key must be a string of 1 to 4096 characters",
+        )
         return self.add_ssh_key(name, public_key)
 
     def _view(self, instance: _Instance) -> dict[str, Any]:
@@ -294,6 +315,11 @@ class EmulatorState:
                 ip=f"198.51.100.{number}", private_ip=f"10.0.0.{number}", hostname=f"198-51-100-{number}"
             )
         return view
+
+
+def _valid_image(image: object) -> bool:
+    """ImageSpecificationID or ImageSpecificationFamily: an object naming one, never a bare string."""
+    return isinstance(image, dict) and any(isinstance(image.get(key), str) for key in ("id", "family"))
 
 
 def _valid_tag(tag: object) -> bool:

@@ -8,6 +8,7 @@ against the published spec itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -44,6 +45,7 @@ CREATE_FIELDS = frozenset(
     ]
 )
 GPU_FIELDS = frozenset({"id", "count", "allowedCudaVersions", "minCudaVersion"})
+CUDA_VERSION = re.compile(r"\d+\.\d+")
 
 
 class Problem(NamedTuple):
@@ -111,6 +113,7 @@ def check_create(body: Any) -> Problem | None:
         and _is_int(gpu.get("count", 1), 1)
     ):
         errors.append("$.gpu: must be {id: string, count: integer >= 1}")
+    errors += _check_cuda(gpu)
     errors += _check_mounts(body.get("mounts"))
     if errors:
         return _contract(*errors)
@@ -120,10 +123,35 @@ def check_create(body: Any) -> Problem | None:
         return Problem(400, "CPU pods are not emulated")
     if "templateId" in body:
         return Problem(404, f"template {body['templateId']} not found")
+    if isinstance(gpu, Mapping) and gpu.get("allowedCudaVersions") and "minCudaVersion" in gpu:
+        return Problem(400, "allowedCudaVersions and minCudaVersion are mutually exclusive")
     mounts = body.get("mounts") or {}
     if "persistent" in mounts and "network" in mounts:
         return Problem(400, "mounts.persistent and mounts.network are mutually exclusive")
     return None
+
+
+def _check_cuda(gpu: Any) -> list[str]:
+    """CreateGpuConfig's CUDA constraints: `major.minor` strings (an explicit [] means none)."""
+    if not isinstance(gpu, Mapping):
+        return []
+    errors = []
+    allowed = gpu.get("allowedCudaVersions", [])
+    if not (isinstance(allowed, list) and all(_is_cuda(v) for v in allowed)):
+        errors.append("$.gpu.allowedCudaVersions: must be a list of major.minor strings")
+    if "minCudaVersion" in gpu and not _is_cuda(gpu["minCudaVersion"]):
+        errors.append("$.gpu.minCudaVersion: must be a major.minor string")
+    return errors
+
+
+def _is_cuda(value: Any) -> bool:
+    return isinstance(value, str) and CUDA_VERSION.fullmatch(value) is not None
+
+
+def cuda_version(text: str) -> tuple[int, int]:
+    """`12.11` as (12, 11): the spec compares versions numerically, not as decimals."""
+    major, minor = text.split(".")
+    return int(major), int(minor)
 
 
 def _check_mounts(mounts: Any) -> list[str]:

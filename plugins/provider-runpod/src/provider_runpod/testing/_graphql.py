@@ -153,7 +153,12 @@ def _root(account: Account) -> dict[str, Any]:
 
 def _lowest_price(account: Account, gpu_id: str) -> Callable[..., dict[str, Any]]:
     def resolve(info: object, input: dict[str, Any] | None = None) -> dict[str, Any]:
-        return account.lowest_price(gpu_id, (input or {}).get("gpuCount", 1))
+        given = input or {}
+        if "dataCenterId" in given and given["dataCenterId"] is None:
+            # An explicit null data center is reported by a public client to price as "no capacity
+            # anywhere"; an absent one means any data center.
+            return {"minimumBidPrice": None, "uninterruptablePrice": None, "stockStatus": None}
+        return account.lowest_price(gpu_id, given.get("gpuCount", 1))
 
     return resolve
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from provider_runpod.testing._checks import Problem, check_action, check_create
+from provider_runpod.testing._checks import Problem, check_action, check_create, cuda_version
 
 
 class GpuOffer(NamedTuple):
@@ -28,6 +28,8 @@ CATALOG: Mapping[str, GpuOffer] = {
     "NVIDIA H100 80GB HBM3": GpuOffer(2.99, 1.75, 80),
 }
 DATA_CENTERS = ("US-TX-3", "US-KS-2", "EU-RO-1")
+# The CUDA version every emulated host reports: a pod constrained away from it finds no capacity.
+HOST_CUDA = "12.8"
 NO_CAPACITY = (
     "There are no longer any instances available with the requested specifications. "
     "Please refresh and try again."
@@ -66,6 +68,15 @@ def _status_change(what: str) -> str:
     return f"{what}: {when}"
 
 
+def _fits_host_cuda(gpu: Mapping[str, Any]) -> bool:
+    """Whether the hosts' CUDA meets the pod's constraint (exact set, or a numeric floor)."""
+    allowed = gpu.get("allowedCudaVersions") or []
+    if allowed and HOST_CUDA not in allowed:
+        return False
+    floor = gpu.get("minCudaVersion")
+    return floor is None or cuda_version(floor) <= cuda_version(HOST_CUDA)
+
+
 class Account:
     """Thread-safe state of one emulated RunPod account."""
 
@@ -94,6 +105,8 @@ class Account:
         if problem is not None:
             return problem.result()
         gpu = body["gpu"]
+        if not _fits_host_cuda(gpu):
+            return Problem(400, NO_CAPACITY).result()
         mounts = body.get("mounts") or {}
         volume = (mounts.get("network") or [{}])[0]
         with self.lock:
@@ -332,7 +345,7 @@ class Account:
         view = {k: v for k, v in pod.items() if not k.startswith("_")}
         view.update(
             cost=self._cost(pod),
-            cudaVersion="12.8" if pod["status"] != "PROVISIONING" else None,
+            cudaVersion=HOST_CUDA if pod["status"] != "PROVISIONING" else None,
             actions=list(ACTIONS[pod["status"]]),
             ssh={
                 "proxy": {
