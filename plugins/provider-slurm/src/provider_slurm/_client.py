@@ -83,7 +83,9 @@ class SlurmClient:
         except subprocess.TimeoutExpired as exc:
             raise unavailable(f"{context}: no answer within {settings.command_timeout:g}s") from exc
         except FileNotFoundError as exc:
-            raise unavailable(f"{command} is not installed here (set 'bin_dir', or install Slurm's clients)") from exc
+            raise unavailable(
+                f"{command} is not installed here (set 'bin_dir', or install Slurm's clients)"
+            ) from exc
         except OSError as exc:
             raise unavailable(f"{context}: {type(exc).__name__}: {exc.strerror}") from exc
         if done.returncode != 0:

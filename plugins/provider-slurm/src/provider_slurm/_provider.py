@@ -103,7 +103,9 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
         if config.hostname:
             # The node is shared with other jobs and its name belongs to the cluster.
-            raise invalid_spec("a Slurm allocation keeps the node's hostname; leave BootstrapConfig.hostname unset")
+            raise invalid_spec(
+                "a Slurm allocation keeps the node's hostname; leave BootstrapConfig.hostname unset"
+            )
         return super().generate_bootstrap(config)
 
     def close(self) -> None:
@@ -114,9 +116,13 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
     def _arguments(self, options: SpawnOptions, shape: Shape) -> list[str]:
         settings = self.settings
         if options.region and settings.cluster and options.region != settings.cluster:
-            raise invalid_spec(f"this provider submits to cluster {settings.cluster!r}, not {options.region!r}")
+            raise invalid_spec(
+                f"this provider submits to cluster {settings.cluster!r}, not {options.region!r}"
+            )
         if options.image:
-            raise invalid_spec("a Slurm allocation runs on the node's own system; leave SpawnOptions.image unset")
+            raise invalid_spec(
+                "a Slurm allocation runs on the node's own system; leave SpawnOptions.image unset"
+            )
         if options.ssh_key_names:
             raise invalid_spec("Slurm allocations take no SSH keys; the bootstrap can install them")
         arguments = [
@@ -130,7 +136,11 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
         ]
         if options.disk_gb is not None:
             arguments.append(f"--tmp={options.disk_gb}G")
-        for flag, value in (("--time", settings.time_limit), ("--account", settings.account), ("--qos", settings.qos)):
+        for flag, value in (
+            ("--time", settings.time_limit),
+            ("--account", settings.account),
+            ("--qos", settings.qos),
+        ):
             if value:
                 arguments.append(f"{flag}={value}")
         return arguments
@@ -156,13 +166,15 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
         deadline = time.monotonic() + self.settings.pending_timeout
         while True:
             job = self.get_instance(job_id)
-            if job is None or job.job_state != "PENDING" and job.status is not InstanceStatus.ERROR:
+            if job is None or (job.job_state != "PENDING" and job.status is not InstanceStatus.ERROR):
                 return job
             reason = job.state_reason or ""
             if reason in NEVER_REASONS:
                 self._cancel_with(job_id, ErrorCode.INVALID_SPEC, f"Slurm can never start it ({reason})")
             if LIMIT_REASON.match(reason):
-                self._cancel_with(job_id, ErrorCode.QUOTA_EXCEEDED, f"held by a QOS or association limit ({reason})")
+                self._cancel_with(
+                    job_id, ErrorCode.QUOTA_EXCEEDED, f"held by a QOS or association limit ({reason})"
+                )
             if time.monotonic() >= deadline:
                 self._cancel_with(
                     job_id,
@@ -180,7 +192,9 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
             (
                 i
                 for i in self.list_instances()
-                if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key and i.status is not InstanceStatus.TERMINATED
+                if i.managed
+                and i.tags.get(IDEMPOTENCY_TAG) == key
+                and i.status is not InstanceStatus.TERMINATED
             ),
             None,
         )

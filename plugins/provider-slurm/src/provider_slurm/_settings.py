@@ -27,13 +27,17 @@ class SlurmSettings:
     )
     job_root: str = setting(
         "~/.provider-core/slurm",
-        description="per-job roots (JOB_ROOT/JOB_ID) of the bootstrap on the compute node; ~ is the user's home",
+        description="per-job roots (JOB_ROOT/JOB_ID) of the bootstrap on the node; ~ is the user's home",
         parse=parsers.text,
     )
     time_limit: str | None = setting(
-        None, description="sbatch --time of every allocation (unset: the partition's default)", parse=parsers.text
+        None,
+        description="sbatch --time of every allocation (unset: the partition's default)",
+        parse=parsers.text,
     )
-    account: str | None = setting(None, description="sbatch --account", env="SLURM_ACCOUNT", parse=parsers.text)
+    account: str | None = setting(
+        None, description="sbatch --account", env="SLURM_ACCOUNT", parse=parsers.text
+    )
     qos: str | None = setting(None, description="sbatch --qos", parse=parsers.text)
     pending_timeout: float = setting(
         0.0,

@@ -57,8 +57,15 @@ _ENDED_BY_SLURM = {
 }
 # Pending reasons that never clear by waiting: the request exceeds what the partition can ever give.
 NEVER_REASONS = frozenset(
-    {"PartitionConfig", "BadConstraints", "PartitionNodeLimit", "PartitionTimeLimit", "InvalidQOS",
-     "InvalidAccount", "ReqNodeNotAvail"}
+    {
+        "PartitionConfig",
+        "BadConstraints",
+        "PartitionNodeLimit",
+        "PartitionTimeLimit",
+        "InvalidQOS",
+        "InvalidAccount",
+        "ReqNodeNotAvail",
+    }
 )
 # Pending reasons that are QOS or association limits (QOSMaxCpuPerUserLimit, AssocGrpJobsLimit, ...).
 LIMIT_REASON = re.compile(r"^(QOS|Assoc).*Limit")
@@ -88,22 +95,33 @@ class Shape:
     gpu_type: str | None = None
 
     def sbatch_arguments(self) -> list[str]:
-        arguments = [f"--partition={self.partition}", "--nodes=1", "--ntasks=1", f"--cpus-per-task={self.cpus}"]
+        arguments = [
+            f"--partition={self.partition}",
+            "--nodes=1",
+            "--ntasks=1",
+            f"--cpus-per-task={self.cpus}",
+        ]
         if self.memory_mb is not None:
             arguments.append(f"--mem={self.memory_mb}M")
         if self.gpus:
-            arguments.append(f"--gres=gpu:{self.gpu_type}:{self.gpus}" if self.gpu_type else f"--gres=gpu:{self.gpus}")
+            arguments.append(
+                f"--gres=gpu:{self.gpu_type}:{self.gpus}" if self.gpu_type else f"--gres=gpu:{self.gpus}"
+            )
         return arguments
 
 
 _PARTITION = re.compile(r"[A-Za-z0-9_.-]+")
-_PART = re.compile(r"cpu(?P<cpus>\d+)|mem(?P<mem>\d+)(?P<unit>[mg])|gpu(?P<gpus>\d+)|(?P<type>[a-z][a-z0-9]*)x(?P<n>\d+)")
+_PART = re.compile(
+    r"cpu(?P<cpus>\d+)|mem(?P<mem>\d+)(?P<unit>[mg])|gpu(?P<gpus>\d+)|(?P<type>[a-z][a-z0-9]*)x(?P<n>\d+)"
+)
 
 
 def parse_instance_type(instance_type: str, gpu_count: int | None = None) -> Shape:
     partition, _, shape = instance_type.partition(":")
     if not _PARTITION.fullmatch(partition):
-        raise invalid_spec(f"instance type {instance_type!r}: expected PARTITION[:SHAPE], e.g. debug:cpu4-mem8g")
+        raise invalid_spec(
+            f"instance type {instance_type!r}: expected PARTITION[:SHAPE], e.g. debug:cpu4-mem8g"
+        )
     values: dict[str, Any] = {}
     for part in shape.split("-") if shape else ():
         match = _PART.fullmatch(part)
@@ -184,7 +202,8 @@ def instance_from_job(job: Mapping[str, Any]) -> SlurmInstance:
             status = InstanceStatus.ERROR
         ours = _ours(job.get("comment"))
         tags = ours.get("tags")
-        times = job.get("time") if isinstance(job.get("time"), dict) else {}
+        times = job.get("time")
+        submitted = job["submit_time"] if "submit_time" in job else (times or {}).get("submission")
         return SlurmInstance(
             id=str(job["job_id"]),
             status=status,
@@ -192,7 +211,7 @@ def instance_from_job(job: Mapping[str, Any]) -> SlurmInstance:
             name=job.get("name") or None,
             instance_type=ours.get("type") if isinstance(ours.get("type"), str) else None,
             region=job.get("cluster") or None,
-            created_at=_time(job.get("submit_time", times.get("submission"))),
+            created_at=_time(submitted),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
             status_reason=reason,
             spot_interrupted=state == "PREEMPTED",

@@ -60,7 +60,8 @@ ReturnToService=2
 MinJobAge=600
 SchedulerParameters=sched_interval=1
 GresTypes=gpu
-NodeName={node} NodeAddr=127.0.0.1 NodeHostname={hostname} CPUs={cpus} RealMemory={memory} Gres=gpu:{gpu_type}:{gpus} State=UNKNOWN
+NodeName={node} NodeAddr=127.0.0.1 NodeHostname={hostname} State=UNKNOWN \
+  CPUs={cpus} RealMemory={memory} Gres=gpu:{gpu_type}:{gpus}
 PartitionName=debug Nodes={node} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={node} MaxTime=INFINITE State=UP
 """
@@ -186,7 +187,9 @@ def running_cluster(cluster_name: str = "pctest") -> Iterator[Cluster]:
         _daemon(
             stack,
             [
-                "munged", "--foreground", "--force",
+                "munged",
+                "--foreground",
+                "--force",
                 f"--socket={socket_path}",
                 f"--key-file={root / 'munge' / 'munge.key'}",
                 f"--log-file={logs / 'munged.log'}",
