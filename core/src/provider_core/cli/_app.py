@@ -21,6 +21,7 @@ from provider_core.cli._instances import (
     terminate_command,
 )
 from provider_core.cli._inventory import info_command, list_command
+from provider_core.cli._new import new_command
 from provider_core.cli._output import Output
 
 EPILOG = """\b
@@ -45,6 +46,7 @@ for command in (
     bootstrap_command,
     check_command,
     demo_command,
+    new_command,
 ):
     cli.add_command(command)
 
