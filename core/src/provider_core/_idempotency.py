@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from provider_core._errors import ErrorCode, ProviderError
+from provider_core._types import IDEMPOTENCY_TAG, ProviderInstance
 
 T = TypeVar("T")
+I = TypeVar("I", bound=ProviderInstance)  # noqa: E741 - the usual name for an instance type
 
 
 class TagAndList(Generic[T]):
@@ -30,6 +32,27 @@ class TagAndList(Generic[T]):
         self._find = find
         self._recover = recover or find
         self._locks = tuple(threading.Lock() for _ in range(stripes))
+
+    @classmethod
+    def over(cls, listing: Callable[[], Iterable[I]]) -> TagAndList[I]:
+        """Look a key up in listing() (every instance the provider can see): the first managed instance
+        carrying the key's tag, terminated ones included, since a key is bound to its first instance for
+        good. After an unknown outcome a failing lookup is not raised: the creation's own error is, and the
+        caller's retry looks the key up first."""
+
+        def find(key: str) -> I | None:
+            return next(
+                (i for i in listing() if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key),
+                None,
+            )
+
+        def recover(key: str) -> I | None:
+            try:
+                return find(key)
+            except ProviderError:
+                return None
+
+        return TagAndList(find, recover)
 
     def __call__(self, key: str | None, create: Callable[[], T]) -> T:
         if key is None:

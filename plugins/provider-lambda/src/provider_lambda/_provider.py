@@ -15,7 +15,7 @@ from provider_core import (
     ProviderSnapshot,
     SpawnOptions,
 )
-from provider_core.author import IDEMPOTENCY_TAG, Provider, TagAndList
+from provider_core.author import Provider, TagAndList
 from provider_lambda._client import LambdaClient, segment
 from provider_lambda._errors import PROVIDER, invalid_spec
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
@@ -45,7 +45,7 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         self._client = LambdaClient(self.settings, self.limiter)
         # Lambda has no client token: the key is a tag, looked up before launching and after a launch
         # whose outcome is unknown; launches sharing a key are serialised within the process.
-        self._once_per_key = TagAndList(self._find_by_key, self._lookup_after_unknown_outcome)
+        self._once_per_key = TagAndList.over(self.list_instances)
 
     def __repr__(self) -> str:
         key = "set" if self.settings.api_key else "missing"
@@ -74,19 +74,6 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         self._client.close()
 
     # -- helpers ---------------------------------------------------------------------------------
-
-    def _find_by_key(self, key: str) -> LambdaInstance | None:
-        # Someone else's instance carrying the key tag without the management tag is not ours to return.
-        return next(
-            (i for i in self.list_instances() if i.managed and i.tags.get(IDEMPOTENCY_TAG) == key), None
-        )
-
-    def _lookup_after_unknown_outcome(self, key: str) -> LambdaInstance | None:
-        try:
-            return self._find_by_key(key)
-        except ProviderError:
-            # The caller gets the launch's own error and retries; that spawn looks the key up first.
-            return None
 
     def _launch(self, options: SpawnOptions, body: dict[str, Any]) -> LambdaInstance:
         offer, region = self._check_type_and_region(options)

@@ -23,7 +23,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import IDEMPOTENCY_TAG, Provider, TagAndList
+from provider_core.author import Provider, TagAndList
 from provider_runpod._client import RunPodClient, pod_path
 from provider_runpod._errors import PROVIDER
 from provider_runpod._pods import create_body, spot_input
@@ -91,7 +91,7 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         self.limiter = RateLimiter(clock=clock, sleep=sleep)
         self._client: RunPodClient | None = None
         self._lock = threading.Lock()
-        self._spawn_once = TagAndList(self._find_by_key, self._find_after_unknown_outcome)
+        self._spawn_once = TagAndList.over(self._pods)
 
     def __repr__(self) -> str:
         key = "set" if self.settings.api_key else "missing"
@@ -239,17 +239,6 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
             )
 
         return self._spawn_once(options.idempotency_key, rent)
-
-    def _find_by_key(self, key: str) -> RunPodInstance | None:
-        # Only a managed pod carrying the key answers for it: a foreign pod with a copied env var must not.
-        return next((p for p in self._pods() if p.managed and p.tags.get(IDEMPOTENCY_TAG) == key), None)
-
-    def _find_after_unknown_outcome(self, key: str) -> RunPodInstance | None:
-        try:
-            return self._find_by_key(key)
-        except ProviderError:
-            # The create's own error is the one worth raising; a failed second look adds nothing.
-            return None
 
     def _read(self, provider_id: str) -> RunPodInstance:
         return _pod(self.client.rest("GET", pod_path(provider_id), what=f"getPod {provider_id}"))

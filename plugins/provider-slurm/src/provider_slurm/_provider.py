@@ -24,7 +24,7 @@ from provider_core import (
     ProviderSnapshot,
     SpawnOptions,
 )
-from provider_core.author import IDEMPOTENCY_TAG, Provider, TagAndList
+from provider_core.author import Provider, TagAndList
 from provider_slurm._client import SlurmClient
 from provider_slurm._errors import PROVIDER, invalid_spec
 from provider_slurm._settings import SlurmSettings
@@ -66,7 +66,7 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
         self.settings = settings
         self._client = SlurmClient(settings)
         # Slurm has no client token: the key is a tag in the job's comment, looked up before submitting.
-        self._once_per_key = TagAndList(self._find_by_key)
+        self._once_per_key = TagAndList.over(self.list_instances)
 
     def __repr__(self) -> str:
         return f"<SlurmProvider conf={self.settings.conf} cluster={self.settings.cluster}>"
@@ -186,15 +186,3 @@ class SlurmProvider(Provider[SlurmInstance, ProviderSnapshot]):
     def _cancel_with(self, job_id: str, code: ErrorCode, why: str) -> None:
         self._client.cancel(job_id)
         raise ProviderError(code, f"job {job_id} cancelled: {why}", provider=PROVIDER)
-
-    def _find_by_key(self, key: str) -> SlurmInstance | None:
-        return next(
-            (
-                i
-                for i in self.list_instances()
-                if i.managed
-                and i.tags.get(IDEMPOTENCY_TAG) == key
-                and i.status is not InstanceStatus.TERMINATED
-            ),
-            None,
-        )
