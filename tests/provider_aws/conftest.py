@@ -43,7 +43,6 @@ def settings(control: Ec2Control) -> dict[str, Any]:
         "endpoint_url": control.endpoint_url,
         "region": REGION,
         "regions": (REGION, ALT_REGION),
-        "spot_fulfilment_timeout": 1.0,
         **DUMMY_CREDENTIALS,
     }
 

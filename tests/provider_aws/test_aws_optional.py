@@ -14,6 +14,7 @@ from provider_core import (
     ListFilter,
     ProviderError,
     ProviderHandle,
+    ProviderRegistry,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -99,8 +100,9 @@ def test_spot_prices_from_moto_cover_its_zones(handle: ProviderHandle) -> None:
 
 
 def test_hibernate_and_resume(
-    handle: ProviderHandle, provider: AWSProvider, control: Ec2Control, test_tag: dict[str, str]
+    registry: ProviderRegistry, settings: dict[str, object], control: Ec2Control, test_tag: dict[str, str]
 ) -> None:
+    handle = registry.get("aws", **settings, hibernation=True)
     instance = handle.spawn(options(test_tag))
     stopped = handle.workflows["hibernate"](instance.id)
     assert stopped.status in (InstanceStatus.STOPPING, InstanceStatus.STOPPED)

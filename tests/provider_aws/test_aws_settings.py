@@ -157,17 +157,12 @@ def test_settings_are_typed() -> None:
         "hibernation": "yes",
         "connect_timeout": "2.5",
         "read_timeout": 9,
-        "spot_fulfilment_timeout": "45",
     }
     resolved = resolve_settings(AWSSettings, given, provider="aws")
     assert resolved.regions == ("us-west-2", "us-east-1")
     assert resolved.security_group_ids == ("sg-1", "sg-2")
     assert resolved.hibernation is True
-    assert (resolved.connect_timeout, resolved.read_timeout, resolved.spot_fulfilment_timeout) == (
-        2.5,
-        9.0,
-        45.0,
-    )
+    assert (resolved.connect_timeout, resolved.read_timeout) == (2.5, 9.0)
     assert AWSSettings().hibernation is False
 
 
@@ -177,7 +172,6 @@ def test_settings_are_typed() -> None:
         ("hibernation", "maybe"),
         ("read_timeout", "0"),
         ("connect_timeout", "-1"),
-        ("spot_fulfilment_timeout", "soon"),
         ("endpoint_url", "not a url"),
     ],
 )

@@ -10,11 +10,12 @@ import pytest
 
 from provider_aws import AWSProvider
 from provider_aws._registration import registration
+from provider_aws._types import POOL_TAG
 from provider_aws.testing import REGION, Ec2Control
 from provider_aws.testing.contracts import MultiAzProbeContract, SpotFleetContract, WarmVolumesContract
 from provider_aws.workflows._fleet import FleetResult
 from provider_aws.workflows._probe import ProbeResult
-from provider_aws.workflows._warm import POOL_TAG, WarmVolumePool
+from provider_aws.workflows._warm import WarmVolumePool
 from provider_core import (
     ErrorCode,
     ListFilter,

@@ -11,7 +11,7 @@ from provider_core._errors import TAXONOMY, CapabilityNotSupported, ErrorCategor
 from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps
 from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
 from provider_core._retry import RetryPolicy, call_with_timeout, retry
-from provider_core._sweep import SweepError, sweep, sweep_candidates
+from provider_core._sweep import SweepError, resource_candidates, sweep, sweep_candidates
 from provider_core._types import (
     BootstrapConfig,
     BootstrapFormat,
@@ -71,6 +71,7 @@ __all__ = [
     "VolumeAttachment",
     "call_with_timeout",
     "discover",
+    "resource_candidates",
     "retry",
     "sweep",
     "sweep_candidates",

@@ -8,10 +8,13 @@ specific to the cloud.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
+from attrs import field, frozen
+
 from provider_core._bootstrap import render_bootstrap
+from provider_core._errors import ErrorCode, ProviderError
 from provider_core._types import (
     BootstrapConfig,
     BootstrapFormat,
@@ -21,6 +24,19 @@ from provider_core._types import (
     ProviderSnapshot,
     SpawnOptions,
 )
+
+
+@frozen
+class ManagedResource:
+    """A paid resource other than an instance that the provider or one of its workflows created (a
+    snapshot, an open spot request, a spare volume): what `sweep()` deletes besides instances."""
+
+    kind: str
+    id: str
+    # The resource's tags: the core keeps only those carrying the management tag and the filter's tags.
+    tags: Mapping[str, str] = field(factory=dict)
+    region: str | None = None
+
 
 TInstance = TypeVar("TInstance", bound=ProviderInstance, covariant=True)
 TSnapshot = TypeVar("TSnapshot", bound=ProviderSnapshot, covariant=True)
@@ -63,6 +79,17 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
         """Render the script that joins a new instance to the control plane."""
         return render_bootstrap(config, provider=self.name, supported=self.bootstrap_formats)
+
+    def sweep_resources(self, filter: ListFilter) -> Sequence[ManagedResource]:
+        """The non-instance resources sweep() may delete: those this provider or its workflows created,
+        narrowed by filter.tags and filter.region (the core re-checks the tags). None by default."""
+        return ()
+
+    def delete_resource(self, resource: ManagedResource) -> None:
+        """Delete one resource sweep_resources returned; NOT_FOUND counts as success."""
+        raise ProviderError(
+            ErrorCode.INVALID_SPEC, f"{self.name} creates no {resource.kind} to delete", provider=self.name
+        )
 
     def close(self) -> None:
         """Release clients, pools and threads; called once when the registry shuts the provider down."""

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from attrs import define, field
 
-from provider_core import ProviderError, ProviderHandle, ProviderInstance, SpawnOptions
+from provider_core import (
+    ListFilter,
+    ProviderError,
+    ProviderHandle,
+    ProviderInstance,
+    SpawnOptions,
+    resource_candidates,
+    sweep,
+)
 from provider_core.author import ComplianceProfile
 from provider_core.testing._tools import NAME_PREFIX, RUN_TAG, eventually, is_alive
 
@@ -65,10 +73,19 @@ class ProviderSession:
                 found[instance.id] = f"{instance.status}, named {instance.name}, {how}"
         return found
 
+    def leftover_resources(self) -> dict[str, str]:
+        """Snapshots, spot requests, volumes (Provider.sweep_resources) this run left: id -> kind."""
+        try:
+            found = resource_candidates(self.handle, ListFilter(tags={RUN_TAG: self.run_id}))
+        except ProviderError as exc:
+            return {"<sweep_resources>": f"raised {exc}"}
+        return {r.id: r.kind for r in found}
+
     def check_destroyed(self) -> None:
         """Terraform's CheckDestroy: after cleanup, nothing this run created may be alive."""
         clean, left = eventually(self.survivors, lambda found: not found, self.timeout)
         if clean:
+            self._check_resources()
             return
         for instance_id in left:
             if not instance_id.startswith("<"):
@@ -78,6 +95,21 @@ class ProviderSession:
         pytest.fail(
             f"leak check (CheckDestroy): provider '{self.handle.name}' still reports instances the suite "
             f"created as alive {self.timeout:g}s after they were terminated: {detail}{failures}",
+            pytrace=False,
+        )
+
+    def _check_resources(self) -> None:
+        left = self.leftover_resources()
+        if not left:
+            return
+        try:
+            sweep(self.handle, ListFilter(tags={RUN_TAG: self.run_id}))
+        except ProviderError as exc:
+            self.cleanup_failures.append(f"sweep raised {exc}")
+        detail = ", ".join(f"{rid} ({kind})" for rid, kind in left.items())
+        pytest.fail(
+            f"leak check: provider '{self.handle.name}' still has resources the suite created (tagged "
+            f"{RUN_TAG}={self.run_id}) after its tests: {detail}",
             pytrace=False,
         )
 

@@ -29,6 +29,8 @@ EC2_ERRORS: dict[str, ErrorCode] = {
     "InvalidAMIID.*": ErrorCode.INVALID_SPEC,
     "InvalidInstanceType": ErrorCode.INVALID_SPEC,
     "IdempotentParameterMismatch": ErrorCode.INVALID_SPEC,
+    # Surfaces only when the terminated instance cannot be described any more (spawn returns it otherwise).
+    "IdempotentInstanceTerminated": ErrorCode.INVALID_SPEC,
     "UnsupportedHibernationConfiguration": ErrorCode.INVALID_SPEC,
     "InvalidInstanceID.NotFound": ErrorCode.NOT_FOUND,
     "InvalidInstanceID.Malformed": ErrorCode.NOT_FOUND,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -132,15 +131,14 @@ def run_params(catalog: Catalog, defaults: AWSSettings, options: SpawnOptions, r
         raise invalid("EC2 attaches one key pair per instance; give at most one ssh key name")
     image = options.image or defaults.image or catalog.default_image(region, architecture(info))
     tags = tag_list({**options.tags, "Name": options.name})
+    # Tagged at creation, so nothing RunInstances makes can exist without the management tag.
+    tagged = ("instance", "volume", "spot-instances-request") if options.spot else ("instance", "volume")
     params: dict[str, Any] = {
         "ImageId": image,
         "InstanceType": options.instance_type,
         "MinCount": 1,
         "MaxCount": 1,
-        "TagSpecifications": [
-            {"ResourceType": "instance", "Tags": tags},
-            {"ResourceType": "volume", "Tags": tags},
-        ],
+        "TagSpecifications": [{"ResourceType": kind, "Tags": tags} for kind in tagged],
     }
     if options.bootstrap is not None:
         params["UserData"] = options.bootstrap.content  # boto3 base64-encodes RunInstances UserData
@@ -150,13 +148,17 @@ def run_params(catalog: Catalog, defaults: AWSSettings, options: SpawnOptions, r
     if options.zone:
         params["Placement"] = {"AvailabilityZone": options.zone}
     _network(params, options, defaults)
-    if options.disk_gb is not None or defaults.hibernation:
+    # EC2 hibernates a spot instance only with InstanceInterruptionBehavior=hibernate, which needs a
+    # persistent spot request: terminating its instance reopens the request and launches another, unseen
+    # by the core. So spot launches are one-time, terminated on interruption, and never hibernation-ready.
+    hibernation = defaults.hibernation and not options.spot
+    if options.disk_gb is not None or hibernation:
         device, image_size = catalog.root_device(region, image)
         ebs: dict[str, Any] = {"DeleteOnTermination": True}
         size = options.disk_gb or image_size
         if size is not None:
             ebs["VolumeSize"] = size
-        if defaults.hibernation:
+        if hibernation:
             ebs["Encrypted"] = True  # EC2 hibernates only onto an encrypted root volume
             params["HibernationOptions"] = {"Configured": True}
         params["BlockDeviceMappings"] = [{"DeviceName": device, "Ebs": ebs}]
@@ -191,12 +193,3 @@ def _network(params: dict[str, Any], options: SpawnOptions, defaults: AWSSetting
     if groups:
         interface["Groups"] = list(groups)
     params["NetworkInterfaces"] = [interface]
-
-
-def launch_specification(params: dict[str, Any]) -> dict[str, Any]:
-    """RunInstances parameters reshaped as a RequestSpotInstances LaunchSpecification (UserData as base64)."""
-    skip = {"MinCount", "MaxCount", "TagSpecifications", "ClientToken", "InstanceMarketOptions"}
-    spec = {k: v for k, v in params.items() if k not in skip}
-    if "UserData" in spec:
-        spec["UserData"] = base64.b64encode(spec["UserData"].encode("utf-8")).decode("ascii")
-    return spec

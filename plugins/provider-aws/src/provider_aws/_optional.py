@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -10,10 +9,18 @@ from typing import TYPE_CHECKING, Any
 from attrs import evolve
 
 from provider_aws._errors import PROVIDER
-from provider_aws._launch import invalid, launch_specification, run_params
-from provider_aws._types import SPOT_REQUEST_STATES, AWSSnapshot, snapshot_from_ec2, tag_list, tag_spec
+from provider_aws._launch import invalid
+from provider_aws._types import (
+    POOL_TAG,
+    SPOT_REQUEST_STATES,
+    AWSSnapshot,
+    snapshot_from_ec2,
+    tag_map,
+    tag_spec,
+)
 from provider_core import (
     ErrorCode,
+    ListFilter,
     ProviderError,
     SnapshotStatus,
     SpawnOptions,
@@ -21,7 +28,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import MANAGED_TAG
+from provider_core.author import MANAGED_TAG, RESERVED_TAG_PREFIX, ManagedResource
 
 if TYPE_CHECKING:
     from provider_aws._provider import AWSProvider
@@ -47,7 +54,9 @@ def create_snapshot(p: AWSProvider, provider_id: str, name: str) -> AWSSnapshot:
     volume_id = instance.root_volume_id
     if volume_id is None:
         raise invalid(f"{provider_id} has no EBS root volume to snapshot")
-    tags = {"Name": name, MANAGED_TAG: "true", SOURCE_TAG: provider_id}
+    # The instance's own tags go along (as EC2's CopyTagsToSnapshot does), so a sweep by tag finds it.
+    inherited = {k: v for k, v in instance.tags.items() if not k.startswith(RESERVED_TAG_PREFIX)}
+    tags = {**inherited, "Name": name, MANAGED_TAG: "true", SOURCE_TAG: provider_id}
     created = p.access.call(
         region,
         lambda c: c.create_snapshot(
@@ -95,43 +104,37 @@ def delete_snapshot(p: AWSProvider, snapshot_id: str) -> None:
 
 
 def request_spot_instance(p: AWSProvider, options: SpawnOptions, max_price_per_hour: float) -> SpotRequest:
-    region = p.access.check_region(options.region or p.region)
-    params = run_params(p.catalog, p.settings, evolve(options, spot=False), region)
-    request: dict[str, Any] = {
-        "SpotPrice": f"{max_price_per_hour:.6f}",
-        "InstanceCount": 1,
-        "Type": "one-time",
-        "LaunchSpecification": launch_specification(params),
-        "TagSpecifications": [
-            {"ResourceType": "spot-instances-request", "Tags": tag_list(dict(options.tags))}
-        ],
-    }
-    if options.idempotency_key:
-        request["ClientToken"] = options.idempotency_key
-    made = p.access.call(region, lambda c: c.request_spot_instances(**request))["SpotInstanceRequests"][0]
-    request_id = str(made["SpotInstanceRequestId"])
-    p._remember(request_id, region)
-    found = _await_fulfilment(p, region, request_id, p.settings.spot_fulfilment_timeout)
-    instance_id = found.get("InstanceId")
-    if instance_id:
-        # Spot requests cannot tag the instance they launch, so the management tags go on afterwards.
-        instance_tags = tag_list({**options.tags, "Name": options.name})
-        p.access.call(region, lambda c: c.create_tags(Resources=[instance_id], Tags=instance_tags))  # type: ignore[arg-type]
-        p._remember(instance_id, region)
-    return _spot_request(found, region, max_price_per_hour, options.instance_type)
+    """One RunInstances with InstanceMarketOptions (one-time, MaxPrice) and TagSpecifications: the instance
+    and its request are tagged at creation, so no step can leave an instance the core cannot see (a
+    RequestSpotInstances request cannot tag the instance it launches). It is fulfilled or refused at once."""
+    instance = p.spawn(evolve(options, spot=True, max_price_per_hour=max_price_per_hour))
+    return SpotRequest(
+        id=instance.spot_request_id or instance.id,
+        provider=PROVIDER,
+        status=SpotRequestStatus.ACTIVE,
+        instance_type=instance.instance_type or options.instance_type,
+        region=instance.region,
+        max_price_per_hour=max_price_per_hour,
+        instance_id=instance.id,
+    )
 
 
-def _await_fulfilment(p: AWSProvider, region: str, request_id: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+def cancel_spot_request(p: AWSProvider, request_id: str) -> None:
+    """Cancel the request; its instance is left alone (terminate it to stop paying), as in EC2."""
+    if request_id.startswith("i-"):
+        return  # launched without a separate request (an emulator): nothing to cancel
+    for region in p._search_order(request_id):
         found = _describe_spot(p, region, request_id)
         if found is None:
-            raise ProviderError(ErrorCode.NOT_FOUND, f"spot request {request_id} vanished", provider=p.name)
-        state = SPOT_REQUEST_STATES.get(str(found.get("State")), SpotRequestStatus.OPEN)
-        left = deadline - time.monotonic()
-        if found.get("InstanceId") or state is not SpotRequestStatus.OPEN or left <= 0:
-            return found
-        time.sleep(min(1.0, left))
+            continue
+        # Cancelling a request that already ended would only fail.
+        if SPOT_REQUEST_STATES.get(str(found.get("State"))) not in _SPOT_DONE:
+            p.access.call(
+                region, lambda c: c.cancel_spot_instance_requests(SpotInstanceRequestIds=[request_id])
+            )
+        return
+    # Success to the core: cancelling an unknown request is idempotent.
+    raise ProviderError(ErrorCode.NOT_FOUND, f"no spot request {request_id}", provider=p.name)
 
 
 def _describe_spot(p: AWSProvider, region: str, request_id: str) -> dict[str, Any] | None:
@@ -143,37 +146,6 @@ def _describe_spot(p: AWSProvider, region: str, request_id: str) -> dict[str, An
         _ignore_not_found(exc)
         return None
     return dict(found[0]) if found else None
-
-
-def _spot_request(
-    data: dict[str, Any], region: str, max_price: float | None, instance_type: str | None
-) -> SpotRequest:
-    spec = data.get("LaunchSpecification") or {}
-    price = data.get("SpotPrice")
-    return SpotRequest(
-        id=str(data["SpotInstanceRequestId"]),
-        provider=PROVIDER,
-        status=SPOT_REQUEST_STATES.get(str(data.get("State")), SpotRequestStatus.OPEN),
-        instance_type=spec.get("InstanceType") or instance_type,
-        region=region,
-        max_price_per_hour=float(price) if price else max_price,
-        instance_id=data.get("InstanceId"),
-    )
-
-
-def cancel_spot_request(p: AWSProvider, request_id: str) -> None:
-    for region in p._search_order(request_id):
-        found = _describe_spot(p, region, request_id)
-        if found is None:
-            continue
-        # Cancelling a request that already ended would only fail; the instance it launched stays, as in EC2.
-        if SPOT_REQUEST_STATES.get(str(found.get("State"))) not in _SPOT_DONE:
-            p.access.call(
-                region, lambda c: c.cancel_spot_instance_requests(SpotInstanceRequestIds=[request_id])
-            )
-        return
-    # Success to the core: cancelling an unknown request is idempotent.
-    raise ProviderError(ErrorCode.NOT_FOUND, f"no spot request {request_id}", provider=p.name)
 
 
 def get_spot_prices(p: AWSProvider, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
@@ -210,3 +182,52 @@ def _prices(p: AWSProvider, region: str, instance_type: str) -> list[SpotPrice]:
         if current is None or (price.timestamp and current.timestamp and price.timestamp > current.timestamp):
             latest[zone] = price
     return [latest[zone] for zone in sorted(latest)]
+
+
+# -- sweeping -----------------------------------------------------------------------------------------
+
+# kind -> (Describe* operation, its result key, the id field, extra Filters): what sweep() deletes.
+_SWEPT: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {
+    "snapshot": ("describe_snapshots", "Snapshots", "SnapshotId", []),
+    # An open request can still launch an instance; active ones end with their instance.
+    "spot-request": (
+        "describe_spot_instance_requests",
+        "SpotInstanceRequests",
+        "SpotInstanceRequestId",
+        [{"Name": "state", "Values": ["open"]}],
+    ),
+    # Warm-pool volumes not attached to anything (an attached one goes with its instance).
+    "volume": (
+        "describe_volumes",
+        "Volumes",
+        "VolumeId",
+        [{"Name": "tag-key", "Values": [POOL_TAG]}, {"Name": "status", "Values": ["available", "creating"]}],
+    ),
+}
+
+
+def sweep_resources(p: AWSProvider, wanted: ListFilter) -> list[ManagedResource]:
+    regions = (p.access.check_region(wanted.region),) if wanted.region else p.regions
+    tags = [{"Name": f"tag:{k}", "Values": [v]} for k, v in {MANAGED_TAG: "true", **wanted.tags}.items()]
+
+    def in_region(region: str) -> list[ManagedResource]:
+        found = []
+        for kind, (operation, key, id_field, extra) in _SWEPT.items():
+            for item in p.access.pages(region, operation, key, Filters=tags + extra):
+                p._remember(str(item[id_field]), region)
+                found.append(ManagedResource(kind, str(item[id_field]), tag_map(item.get("Tags")), region))
+        return found
+
+    return [r for batch in p.access.each_region(regions, in_region) for r in batch]
+
+
+def delete_resource(p: AWSProvider, resource: ManagedResource) -> None:
+    region = resource.region or p.region_of(resource.id)
+    if resource.kind == "snapshot":
+        p.access.call(region, lambda c: c.delete_snapshot(SnapshotId=resource.id))
+    elif resource.kind == "spot-request":
+        p.access.call(region, lambda c: c.cancel_spot_instance_requests(SpotInstanceRequestIds=[resource.id]))
+    elif resource.kind == "volume":
+        p.access.call(region, lambda c: c.delete_volume(VolumeId=resource.id))
+    else:
+        raise invalid(f"the aws provider creates no {resource.kind}")

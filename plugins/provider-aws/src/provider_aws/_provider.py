@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from provider_aws import _optional
 from provider_aws._client import Ec2Access
-from provider_aws._errors import PROVIDER
-from provider_aws._launch import Catalog, run_params
+from provider_aws._errors import PROVIDER, aws_code
+from provider_aws._launch import Catalog, invalid, run_params
 from provider_aws._settings import AWSSettings
 from provider_aws._types import STATUS_MAP, AWSInstance, AWSSnapshot, instance_from_ec2
 from provider_core import (
@@ -23,7 +23,7 @@ from provider_core import (
     SpotPrice,
     SpotRequest,
 )
-from provider_core.author import MANAGED_TAG, Provider
+from provider_core.author import MANAGED_TAG, ManagedResource, Provider
 
 log = logging.getLogger("provider_aws")
 
@@ -61,7 +61,18 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
     def spawn(self, options: SpawnOptions) -> AWSInstance:
         region = self._access.check_region(options.region or self.region)
         params = run_params(self._catalog, self.settings, options, region)
-        reservation = self._access.call(region, lambda c: c.run_instances(**params))
+        try:
+            reservation = self._access.call(region, lambda c: c.run_instances(**params))
+        except ProviderError as exc:
+            if aws_code(exc) != "IdempotentInstanceTerminated":
+                raise
+            # The contract: a key is bound to the first instance made with it, for good. EC2 refuses to
+            # replay the token of a terminated instance; that instance is the answer, not a new one.
+            token = params["ClientToken"]
+            terminated = self.describe(region, [{"Name": "client-token", "Values": [token]}])
+            if not terminated:
+                raise
+            return terminated[0]
         instance = instance_from_ec2(reservation["Instances"][0], region)
         self._remember(instance.id, region)
         log.info("spawned %s (%s) in %s", instance.id, options.instance_type, instance.availability_zone)
@@ -131,12 +142,24 @@ class AWSProvider(Provider[AWSInstance, AWSSnapshot]):
 
     def hibernate(self, provider_id: str) -> None:
         """Stop with Hibernate=True (needs the `hibernation` setting at spawn: encrypted root, configured)."""
+        instance = self.get_instance(provider_id)
+        if instance is not None and not instance.hibernation_configured:
+            # EC2 would not refuse: it would do a plain stop and the RAM would be lost.
+            raise invalid(f"{provider_id} was not launched with hibernation configured; it cannot hibernate")
         self._access.call(
             self.region_of(provider_id), lambda c: c.stop_instances(InstanceIds=[provider_id], Hibernate=True)
         )
 
     def resume(self, provider_id: str) -> None:
         self._access.call(self.region_of(provider_id), lambda c: c.start_instances(InstanceIds=[provider_id]))
+
+    # -- sweeping (snapshots, open spot requests, spare warm-pool volumes) -------------------------
+
+    def sweep_resources(self, filter: ListFilter) -> Sequence[ManagedResource]:
+        return _optional.sweep_resources(self, filter)
+
+    def delete_resource(self, resource: ManagedResource) -> None:
+        _optional.delete_resource(self, resource)
 
     # -- health and lifecycle ------------------------------------------------------------------
 

@@ -87,8 +87,3 @@ class AWSSettings:
     read_timeout: float = setting(
         30.0, description="seconds to wait for an EC2 response", parse=parsers.positive_seconds
     )
-    spot_fulfilment_timeout: float = setting(
-        30.0,
-        description="seconds request_spot_instance waits for an instance before returning the request open",
-        parse=parsers.positive_seconds,
-    )

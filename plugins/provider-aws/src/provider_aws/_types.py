@@ -46,6 +46,9 @@ SPOT_REQUEST_STATES: dict[str, SpotRequestStatus] = {
     "disabled": SpotRequestStatus.CLOSED,
 }
 
+# Tags every volume of a warm pool (workflows/_warm.py) with the pool's id; sweep() finds spare ones by it.
+POOL_TAG = "provider-core:warm-pool"
+
 # The state-reason code EC2 gives an instance it reclaimed; a user's own terminate gives another code.
 SPOT_INTERRUPTION_REASON = "Server.SpotInstanceTermination"
 
@@ -71,6 +74,10 @@ class AWSInstance(ProviderInstance):
     lifecycle: str = "on-demand"
     state_reason_message: str | None = None
     launch_time: datetime | None = None
+    # Launched with HibernationOptions.Configured: only then does StopInstances Hibernate=True keep RAM.
+    hibernation_configured: bool = False
+    # The spot instance request EC2 opened for a spot launch (RunInstances opens a one-time one).
+    spot_request_id: str | None = None
 
     @property
     def root_volume_id(self) -> str | None:
@@ -143,6 +150,8 @@ def instance_from_ec2(data: Mapping[str, Any], region: str) -> AWSInstance:
         lifecycle=lifecycle,
         state_reason_message=reason.get("Message") or None,
         launch_time=data.get("LaunchTime"),
+        hibernation_configured=bool((data.get("HibernationOptions") or {}).get("Configured")),
+        spot_request_id=data.get("SpotInstanceRequestId") or None,
     )
 
 

@@ -20,7 +20,7 @@ from provider_core import (
     SpotPrice,
     SpotRequest,
 )
-from provider_core.author import Provider
+from provider_core.author import ManagedResource, Provider
 from provider_orbstack._client import Backend, open_backend
 from provider_orbstack._errors import PROVIDER, error, map_error
 from provider_orbstack._settings import OrbStackSettings
@@ -89,3 +89,12 @@ class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
 
     def get_spot_prices(self, instance_type: str, region: str | None = None) -> Sequence[SpotPrice]:
         return self._call(self._sim("spot prices").get_spot_prices, instance_type, region)
+
+    def sweep_resources(self, filter: ListFilter) -> Sequence[ManagedResource]:
+        # Only the sim makes snapshots and spot requests; the core narrows by tags and region.
+        if not isinstance(self.backend, SimBackend):
+            return ()
+        return self._call(self.backend.sweep_resources)
+
+    def delete_resource(self, resource: ManagedResource) -> None:
+        self._call(self._sim("resources").delete_resource, resource)

@@ -27,6 +27,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
+from provider_core.author import MANAGED_TAG, ManagedResource
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, error
@@ -301,6 +302,42 @@ class SimBackend:
             SpotPrice(instance_type, cat.spot_price(instance_type, r), region=r, timestamp=stamp)
             for r in regions
         ]
+
+    # -- sweeping ----------------------------------------------------------------------------------
+
+    def sweep_resources(self) -> list[ManagedResource]:
+        """Live snapshots and open spot requests, all created through provider-core: a snapshot carries its
+        machine's tags (while the machine is kept), a spot request its instance's."""
+        managed = {MANAGED_TAG: "true"}
+        with self.db.read() as conn:
+            snapshots = conn.execute(
+                "SELECT s.id, s.machine_id, m.tags, m.region FROM snapshots s"
+                " LEFT JOIN machines m ON m.id = s.machine_id WHERE s.deleted_at IS NULL"
+            ).fetchall()
+            requests = conn.execute(
+                "SELECT r.id, r.region, m.tags FROM spot_requests r"
+                " LEFT JOIN machines m ON m.id = r.instance_id WHERE r.status = ?",
+                (SpotRequestStatus.OPEN.value,),
+            ).fetchall()
+        return [
+            ManagedResource(
+                "snapshot", row["id"], {**json.loads(row["tags"] or "{}"), **managed}, row["region"]
+            )
+            for row in snapshots
+        ] + [
+            ManagedResource(
+                "spot-request", row["id"], {**json.loads(row["tags"] or "{}"), **managed}, row["region"]
+            )
+            for row in requests
+        ]
+
+    def delete_resource(self, resource: ManagedResource) -> None:
+        if resource.kind == "snapshot":
+            self.delete_snapshot(resource.id)
+        elif resource.kind == "spot-request":
+            self.cancel_spot_request(resource.id)
+        else:
+            raise error(ErrorCode.INVALID_SPEC, f"the sim creates no {resource.kind}")
 
     @staticmethod
     def _spot_request(row: sqlite3.Row) -> SpotRequest:

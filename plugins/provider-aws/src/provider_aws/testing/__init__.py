@@ -33,6 +33,17 @@ def _interrupt(region: str, instance_id: str) -> None:
     instance.state_reason = StateReason(f"{code}: {message}", code)
 
 
+def _instance_state(region: str | None, instance_id: str) -> str | None:
+    """The instance's state name in moto's in-process backend (None when it does not know the id)."""
+    from moto.ec2.models import ec2_backends
+
+    try:
+        instance = ec2_backends[MOTO_ACCOUNT][region or REGION].get_instance(instance_id)
+    except Exception:  # moto's InvalidInstanceIdError: the id is unknown there
+        return None
+    return str(instance.state)
+
+
 @contextmanager
 def serve() -> Iterator[str]:
     """moto's EC2 behind the middleware on 127.0.0.1 and a free port; yields the endpoint URL."""
@@ -49,7 +60,11 @@ def serve() -> Iterator[str]:
         def log(self, type: str, message: str, *args: Any) -> None:
             """Requests are not logged: tests read the middleware's record instead."""
 
-    app = Ec2Middleware(DomainDispatcherApplication(create_backend_app), on_interrupt=_interrupt)
+    app = Ec2Middleware(
+        DomainDispatcherApplication(create_backend_app),
+        on_interrupt=_interrupt,
+        instance_state=_instance_state,
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="provider-aws-moto", daemon=True)
     thread.start()
@@ -69,8 +84,6 @@ def test_double() -> Iterator[dict[str, Any]]:
             "endpoint_url": endpoint_url,
             "region": REGION,
             "regions": (REGION, ALT_REGION),
-            # moto fulfils spot requests at once: no need to wait the default 30 s for one that is not.
-            "spot_fulfilment_timeout": 1.0,
             **DUMMY_CREDENTIALS,
         }
 
@@ -107,9 +120,12 @@ class Ec2Control:
         dry_run: bool | None = None,
         delay: float = 0.0,
         market: str | None = None,
+        skip: int = 0,
+        lost: bool = False,
     ) -> None:
         """Answer the next `times` matching calls (None: all) with an EC2 error response; market ("spot" or
-        "on-demand") limits it to RunInstances in that market."""
+        "on-demand") limits it to RunInstances in that market; skip lets that many matching calls through
+        first; lost makes the call happen before the error is answered (a response lost on the way)."""
         self._post(
             "/_provider_aws/faults",
             {
@@ -123,6 +139,8 @@ class Ec2Control:
                 "dry_run": dry_run,
                 "delay": delay,
                 "market": market,
+                "skip": skip,
+                "lost": lost,
             },
         )
 

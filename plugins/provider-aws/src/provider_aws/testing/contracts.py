@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from provider_aws._provider import AWSProvider
+from provider_aws._types import POOL_TAG
 from provider_aws.testing import Ec2Control
 from provider_aws.workflows._common import available_zones
 from provider_aws.workflows._fleet import FleetResult
 from provider_aws.workflows._probe import ProbeResult
-from provider_aws.workflows._warm import POOL_TAG, WarmVolumePool
+from provider_aws.workflows._warm import WarmVolumePool
 from provider_core import ErrorCode, ListFilter, ProviderError, ProviderHandle, ProviderInstance
 from provider_core.author import IDEMPOTENCY_TAG
 

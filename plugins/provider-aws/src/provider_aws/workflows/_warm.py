@@ -6,12 +6,13 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from attrs import evolve, frozen
 
 from provider_aws._launch import invalid
-from provider_aws._types import tag_spec
+from provider_aws._types import POOL_TAG, tag_spec
 from provider_core import ErrorCode, InstanceStatus, ProviderError, ProviderInstance, SpawnOptions
 from provider_core.author import MANAGED_TAG
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from provider_core.author import WorkflowContext
 
 log = logging.getLogger("provider_aws")
-POOL_TAG = "provider-core:warm-pool"
 
 
 @frozen
@@ -46,6 +46,7 @@ class WarmVolumePool:
         region: str,
         volume_type: str,
         attach_timeout: float,
+        tags: Mapping[str, str],
     ) -> None:
         self.id = f"warm-{uuid.uuid4().hex[:12]}"
         self.snapshot_id = snapshot_id
@@ -56,6 +57,7 @@ class WarmVolumePool:
         self._provider = ctx.provider
         self._volume_type = volume_type
         self._attach_timeout = attach_timeout
+        self._tags = dict(tags)
         self._ready: list[str] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -136,7 +138,7 @@ class WarmVolumePool:
             log.warning("warm pool %s: could not delete every volume: %s", self.id, exc)
 
     def _create(self) -> str:
-        tags = {MANAGED_TAG: "true", POOL_TAG: self.id, "Name": f"{self.id}-{self.snapshot_id}"}
+        tags = {**self._tags, MANAGED_TAG: "true", POOL_TAG: self.id, "Name": f"{self.id}-{self.snapshot_id}"}
         created = self._provider.access.call(
             self.region,
             lambda c: c.create_volume(
@@ -174,10 +176,12 @@ def warm_volumes(
     region: str | None = None,
     volume_type: str = "gp3",
     attach_timeout: float = 300.0,
+    tags: Mapping[str, str] | None = None,
 ) -> WarmVolumePool:
     """Keep size EBS volumes from snapshot_id ready in zone; pool.spawn attaches one at launch.
 
-    The pool is closed (its unattached volumes deleted) with the provider, or by pool.close().
+    The pool is closed (its unattached volumes deleted) with the provider, or by pool.close(); its
+    volumes carry tags too, so provider_core.sweep by those tags finds any a crash left behind.
     """
     if size < 0:
         raise invalid("a warm pool size cannot be negative")
@@ -191,6 +195,7 @@ def warm_volumes(
         region=region,
         volume_type=volume_type,
         attach_timeout=attach_timeout,
+        tags=tags or {},
     )
     provider.on_close(pool)
     try:
