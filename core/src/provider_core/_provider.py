@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from provider_core._bootstrap import render_bootstrap
 from provider_core._types import (
@@ -37,11 +37,20 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
     name: ClassVar[str]
     # True when spawn honours SpawnOptions.zone (an availability zone); the core rejects a zone otherwise.
     placement_zones: ClassVar[bool] = False
-    # The formats generate_bootstrap can deliver, preferred first.
+    # The formats generate_bootstrap delivers when BootstrapConfig.format asks for them, preferred first.
+    # The default generate_bootstrap renders both. A provider that overrides generate_bootstrap and does
+    # not declare its formats promised only what the original contract did (a script in a format of its
+    # choosing), so it declares none: callers and the compliance suite then ask it for no format by name.
     bootstrap_formats: ClassVar[tuple[BootstrapFormat, ...]] = (
         BootstrapFormat.CLOUD_INIT,
         BootstrapFormat.SHELL,
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = any("bootstrap_formats" in vars(c) for c in cls.__mro__ if c is not Provider)
+        if "generate_bootstrap" in vars(cls) and not declared:
+            cls.bootstrap_formats = ()
 
     @abstractmethod
     def spawn(self, options: SpawnOptions) -> TInstance:
@@ -62,7 +71,9 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
 
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
         """Render the script that joins a new instance to the control plane."""
-        return render_bootstrap(config, provider=self.name, supported=self.bootstrap_formats)
+        # A subclass that declares no formats and calls this gets the renderer's own (both).
+        supported = self.bootstrap_formats or Provider.bootstrap_formats
+        return render_bootstrap(config, provider=self.name, supported=supported)
 
     def close(self) -> None:
         """Release clients, pools and threads; called once when the registry shuts the provider down."""
