@@ -45,7 +45,8 @@ def test_wait_for_returns_once_running_and_reports_each_change(handle: ProviderH
         clock=clock,
         sleep=clock.sleep,
     )
-    assert found is not None and found.status is InstanceStatus.RUNNING
+    assert found is not None
+    assert found.status is InstanceStatus.RUNNING
     assert seen == ["pending", "running"]
     assert len(clock.sleeps) == 3  # four reads: three pending, then running
 
@@ -55,7 +56,8 @@ def test_wait_for_stops_when_the_instance_cannot_get_there(handle: ProviderHandl
     instance_id = _spawn(handle)
     handle.terminate(instance_id)
     found = wait_for(handle, instance_id, {"running"}, timeout=60, clock=clock, sleep=clock.sleep)
-    assert found is not None and found.status is InstanceStatus.TERMINATED
+    assert found is not None
+    assert found.status is InstanceStatus.TERMINATED
     assert clock.sleeps == []
     assert wait_for(handle, "mem-999", timeout=60, clock=clock, sleep=clock.sleep) is None
 

@@ -8,8 +8,10 @@ specific to the cloud.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
+
+from attrs import field, frozen
 
 from provider_core._bootstrap import render_bootstrap
 from provider_core._types import (
@@ -24,6 +26,22 @@ from provider_core._types import (
 
 TInstance = TypeVar("TInstance", bound=ProviderInstance, covariant=True)
 TSnapshot = TypeVar("TSnapshot", bound=ProviderSnapshot, covariant=True)
+
+
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+@frozen
+class Offerings:
+    """What a provider can tell about where and what it can spawn (`providers info` shows it).
+
+    `details` holds other facts worth showing a user, such as where a simulator keeps its state.
+    """
+
+    instance_types: tuple[str, ...] = field(converter=_names)
+    regions: tuple[str, ...] = field(converter=_names)
+    details: Mapping[str, str] = field(factory=dict)
 
 
 class Provider(ABC, Generic[TInstance, TSnapshot]):
@@ -74,6 +92,14 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
         # A subclass that declares no formats and calls this gets the renderer's own (both).
         supported = self.bootstrap_formats or Provider.bootstrap_formats
         return render_bootstrap(config, provider=self.name, supported=supported)
+
+    def offerings(self) -> Offerings | None:
+        """The instance types and regions this provider offers, when it can tell (None: it cannot).
+
+        Optional and informational: it is not part of the method table and no hook wraps it. Keep it
+        cheap (a static table, or one cached API call); raise ProviderError when the API fails.
+        """
+        return None
 
     def close(self) -> None:
         """Release clients, pools and threads; called once when the registry shuts the provider down."""

@@ -11,7 +11,7 @@ from provider_core._convert import materialize, project
 from provider_core._errors import as_provider_error, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
-from provider_core._provider import Provider
+from provider_core._provider import Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._settings import (
     Setting,
@@ -29,6 +29,7 @@ __all__ = [
     "MANAGED_TAG",
     "RESERVED_TAG_PREFIX",
     "ComplianceProfile",
+    "Offerings",
     "Provider",
     "ProviderRegistration",
     "Setting",
