@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -52,6 +53,30 @@ class Cli:
             timeout=120,
         )
         return Run(done.returncode, done.stdout, done.stderr)
+
+    def on_terminal(self, *args: str, input: str = "", env: Mapping[str, str] | None = None) -> Run:
+        """Run with stdin, stdout and stderr on one pseudo-terminal; its output is all in stdout."""
+        leader, follower = pty.openpty()
+        with subprocess.Popen(
+            [str(PROVIDERS), *args],
+            env={**self.env, **(env or {})},
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+        ) as process:
+            os.close(follower)  # the child holds the only writer: EOF comes when it exits
+            os.write(leader, input.encode())  # the terminal buffers it until the prompt reads it
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # EIO: no writer left
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            os.close(leader)
+        return Run(process.returncode, b"".join(chunks).decode().replace("\r\n", "\n"), "")
 
     def ok(self, *args: str, input: str | None = None) -> Run:
         run = self(*args, input=input)

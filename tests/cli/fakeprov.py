@@ -16,7 +16,7 @@ import attrs
 from cattrs.preconf.json import make_converter
 
 from provider_core import ErrorCode, ListFilter, ProviderError, ProviderInstance, SpawnOptions, to_jsonable
-from provider_core.author import MANAGED_TAG, ComplianceProfile, ProviderRegistration, setting
+from provider_core.author import MANAGED_TAG, ComplianceProfile, ProviderRegistration, parsers, setting
 from provider_core.testing import memory
 
 STATE_ENV = "MEMFAKE_STATE"
@@ -32,6 +32,7 @@ class FakeSettings:
     state: str | None = setting(None, description="JSON file holding the instances", env=STATE_ENV)
     api_key: str | None = setting(None, description="API key", env=KEY_ENV, secret=True)
     region: str = setting("mem-east", description="default region")
+    boot_reads: int = setting(0, description="reads before an instance runs", parse=parsers.count)
 
 
 _converter = make_converter()
@@ -39,7 +40,7 @@ _converter = make_converter()
 
 class FileMemoryProvider(memory.MemoryProvider):
     def __init__(self, settings: FakeSettings) -> None:
-        super().__init__(memory.MemorySettings(region=settings.region))
+        super().__init__(memory.MemorySettings(region=settings.region, boot_reads=settings.boot_reads))
         self.api_key = settings.api_key
         if self.api_key == BAD_KEY:
             raise ProviderError(ErrorCode.AUTH_ERROR, "the API key was rejected", provider=self.name)
@@ -149,4 +150,15 @@ def growing_registration() -> ProviderRegistration:
 def twin_registration() -> ProviderRegistration:
     return memory.registration(
         name="twin", provider=TwinProvider, settings=FakeSettings, compliance=_profile(), version=None
+    )
+
+
+def no_double_registration() -> ProviderRegistration:
+    """A provider the demo cannot run offline: it has no test double."""
+    return memory.registration(
+        name="nodouble",
+        provider=FileMemoryProvider,
+        settings=FakeSettings,
+        compliance=ComplianceProfile(instance_type="mem.small"),
+        version=None,
     )

@@ -148,7 +148,7 @@ def test_a_name_published_twice_uses_the_working_registration(cli: Cli, tmp_path
     assert winner in sources
     (other,) = sources - {winner}
     assert other in losers[0]  # the other distribution is the one reported
-    made = both.ok("spawn", "twin", "--type", "mem.small", "--json").json()[0]
+    made = both.ok("spawn", "twin", "--type", "mem.small", "--json").json()
     assert [i["id"] for i in both.ok("ls", "twin", "--json").json()] == [made["id"]]
     assert both.ok("demo", "--provider", "twin", "--no-chaos", "--json").json()["ok"] is True
 

@@ -18,7 +18,7 @@ LONG_NAME = "batch-worker-" + "x" * 60 + "-end"
 
 
 def spawn(cli: Cli, *extra: str) -> dict[str, Any]:
-    data: dict[str, Any] = cli.ok("spawn", "memory", "--type", "mem.small", *extra, "--json").json()[0]
+    data: dict[str, Any] = cli.ok("spawn", "memory", "--type", "mem.small", *extra, "--json").json()
     return data
 
 
@@ -32,7 +32,7 @@ def test_spawn_ls_get_terminate_round_trip(cli: Cli) -> None:
     got = cli.ok("get", "memory", made["id"], "--json").json()
     assert got["name"] == "web-1"
     done = cli.ok("terminate", "memory", made["id"], "--json").json()
-    assert done == {"terminated": [made["id"]], "failed": []}
+    assert done == {"terminated": [made["id"]], "failed": [], "not_found": []}
     assert cli.ok("get", "memory", made["id"], "--json").json()["status"] == "terminated"
     human = cli.ok("ls", "memory").stdout
     assert made["id"] in human
@@ -80,13 +80,14 @@ def test_sweep_asks_first_and_terminates_only_matching_live_instances(cli: Cli) 
     keep = spawn(cli, "--tag", "env=prod")
     doomed = [spawn(cli, "--tag", "env=ci")["id"] for _ in range(2)]
 
-    refused = cli("sweep", "memory", "--tag", "env=ci", input="n\n")
+    refused = cli.on_terminal("sweep", "memory", "--tag", "env=ci", input="n\n")
     assert refused.code == 1
-    assert "Terminate these 2 instance(s)" in refused.stderr
+    assert "Terminate these 2 instance(s)" in refused.stdout
     assert all(i["status"] == "running" for i in cli.ok("ls", "memory", "--json").json())
 
-    swept = cli.ok("sweep", "memory", "--tag", "env=ci", input="y\n").stdout
-    assert all(f"terminated {i}" in swept for i in doomed)
+    swept = cli.on_terminal("sweep", "memory", "--tag", "env=ci", input="y\n")
+    assert swept.code == 0, swept.stdout
+    assert all(f"terminated {i}" in swept.stdout for i in doomed)
     statuses = {i["id"]: i["status"] for i in cli.ok("ls", "memory", "--json").json()}
     assert statuses == {keep["id"]: "running", doomed[0]: "terminated", doomed[1]: "terminated"}
 
@@ -95,8 +96,21 @@ def test_sweep_asks_first_and_terminates_only_matching_live_instances(cli: Cli) 
     assert again["remaining"] == []
 
 
-def test_terminate_an_unknown_id_is_not_an_error(cli: Cli) -> None:
-    assert cli.ok("terminate", "memory", "mem-999", "--json").json()["terminated"] == ["mem-999"]
+def test_sweep_without_a_terminal_or_yes_refuses_instead_of_prompting(cli: Cli) -> None:
+    made = spawn(cli, "--tag", "env=ci")
+    run = cli("sweep", "memory", "--tag", "env=ci", input="y\n")
+    assert run.code == 2
+    assert "pass --yes" in run.stderr
+    assert "aborted" not in run.output
+    assert cli.ok("get", "memory", made["id"], "--json").json()["status"] == "running"
+
+
+def test_terminate_says_when_an_id_never_existed(cli: Cli) -> None:
+    made = spawn(cli)
+    data = cli.ok("terminate", "memory", "mem-999", made["id"], "--json").json()
+    assert data == {"terminated": [made["id"]], "failed": [], "not_found": ["mem-999"]}
+    human = cli.ok("terminate", "memory", "mem-998")
+    assert human.stdout.strip() == "not found mem-998 (nothing to terminate)"
 
 
 @pytest.mark.parametrize("answer", ["--yes", "y"])
@@ -110,16 +124,16 @@ def test_sweep_never_terminates_an_instance_that_appeared_after_the_listing(
         {"growing": "tests.cli.fakeprov:growing_registration"},
         "1.0",
     )
-    shown = growing.ok("spawn", "growing", "--type", "mem.small", "--tag", "env=ci", "--json").json()[0]
+    shown = growing.ok("spawn", "growing", "--type", "mem.small", "--tag", "env=ci", "--json").json()
     if answer == "--yes":
         run = growing("sweep", "growing", "--tag", "env=ci", "--yes", "--json")
         assert run.code == 0, run.output
         assert run.json() == {"terminated": [shown["id"]], "failed": [], "remaining": []}
     else:
-        run = growing("sweep", "growing", "--tag", "env=ci", input="y\n")
+        run = growing.on_terminal("sweep", "growing", "--tag", "env=ci", input="y\n")
         assert run.code == 0, run.output
-        assert "Terminate these 1 instance(s)" in run.stderr
-        assert run.stdout.strip() == f"terminated {shown['id']}"
+        assert "Terminate these 1 instance(s)" in run.stdout
+        assert run.stdout.strip().endswith(f"terminated {shown['id']}")
     # get, unlike ls, does not list: it adds no instance of its own.
     newcomer = growing.ok("get", "growing", "mem-2", "--json").json()
     assert newcomer["name"] == GrowingProvider.NEWCOMER
@@ -132,17 +146,40 @@ def whole_word(text: str, word: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
 
-def test_sweep_confirmation_off_a_terminal_shows_whole_ids(cli: Cli) -> None:
+def test_sweep_confirmation_shows_whole_ids_in_a_narrow_terminal(cli: Cli) -> None:
     made = [spawn(cli, "--name", LONG_NAME, "--tag", "env=ci")["id"] for _ in range(2)]
-    run = cli("sweep", "memory", "--tag", "env=ci", input="n\n")  # stderr is a pipe here
+    run = cli.on_terminal("sweep", "memory", "--tag", "env=ci", input="n\n", env={"COLUMNS": "40"})
     assert run.code == 1
-    assert all(whole_word(run.stderr, i) for i in made), run.stderr
-    assert LONG_NAME in run.stderr  # nothing else is cut either
+    assert all(whole_word(run.stdout, i) for i in made), run.stdout
 
 
-def test_a_narrow_terminal_wraps_other_columns_but_never_an_id(cli: Cli) -> None:
+def test_a_narrow_terminal_drops_columns_but_never_cuts_an_id(cli: Cli) -> None:
     made = spawn(cli, "--name", LONG_NAME)["id"]
     listing = cli("ls", "memory", env={"COLUMNS": "60"})
     assert listing.code == 0, listing.output
     assert whole_word(listing.stdout, made), listing.stdout
     assert max(len(line) for line in listing.stdout.splitlines()) <= 60
+    assert "not shown at this width" in listing.stdout
+
+
+def test_tables_fit_80_columns_without_breaking_a_word(cli: Cli) -> None:
+    """The issue's `termi/nated`: at 80 columns every row is one line and every value is whole."""
+    made = [spawn(cli, "--name", f"worker-{n}", "--tag", "team=ml") for n in range(3)]
+    cli.ok("terminate", "memory", made[0]["id"])
+    listing = cli("ls", "memory", env={"COLUMNS": "80"}).stdout
+    lines = listing.splitlines()
+    assert max(len(line) for line in lines) <= 80, listing
+    for instance in made:
+        [row] = [line for line in lines if whole_word(line, instance["id"])]
+        assert whole_word(row, instance["name"]), listing
+    assert any(whole_word(line, "terminated") for line in lines), listing
+    shown = cli("get", "memory", made[1]["id"], env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in shown.splitlines()) <= 80, shown
+    [created] = [line for line in shown.splitlines() if line.startswith("created")]
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", created), shown
+    assert "tag team" in shown
+
+
+def test_spawn_json_is_an_object_like_get(cli: Cli) -> None:
+    made = spawn(cli, "--name", "obj")
+    assert made == cli.ok("get", "memory", made["id"], "--json").json()

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-
 from provider_core import Capabilities
 from provider_core.testing.memory import CAPABILITIES
-from tests.cli.conftest import FAKE_DISTRIBUTION, FAKE_VERSION, PROVIDERS, Cli
+from tests.cli.conftest import FAKE_DISTRIBUTION, FAKE_VERSION, Cli
 
 # Cloud SDKs must never load for `list`; pytest and moto would only mean the CLI imports too eagerly.
 HEAVY = {"boto3", "botocore", "httpx", "moto", "pytest", "_pytest"}
@@ -71,26 +67,9 @@ def test_info_shows_settings_env_vars_workflows_and_redacts_secrets(cli: Cli) ->
     assert "MEMFAKE_API_KEY" in human.stdout
 
 
-def _on_terminal(*args: str, env: dict[str, str]) -> str:
-    """Run the CLI with stdout on a pseudo-terminal and return what it wrote there."""
-    leader, follower = pty.openpty()
-    with subprocess.Popen([str(PROVIDERS), *args], env=env, stdout=follower) as process:
-        os.close(follower)  # the child holds the only writer: EOF comes when it exits
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: no writer left
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(leader)
-    assert process.returncode == 0
-    return b"".join(chunks).decode()
-
-
 def test_colour_on_a_terminal_unless_no_color(cli: Cli) -> None:
-    env = {**cli.env, "TERM": "xterm-256color"}
-    assert "\x1b[" in _on_terminal("list", env=env)
-    assert "\x1b[" not in _on_terminal("list", env={**env, "NO_COLOR": "1"})
+    coloured = cli.on_terminal("list", env={"TERM": "xterm-256color"})
+    plain = cli.on_terminal("list", env={"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert coloured.code == plain.code == 0
+    assert "\x1b[" in coloured.stdout
+    assert "\x1b[" not in plain.stdout

@@ -148,6 +148,27 @@ class FlagWithoutMethods(MemoryProvider):
     delete_snapshot = None  # type: ignore[assignment]
 
 
+class NeverTerminates(MemoryProvider):
+    """Accepts terminate and stays terminating forever: every wait for it runs out."""
+
+    name = "never-terminates"
+
+    def terminate(self, provider_id: str) -> None:
+        with self._lock:
+            self.instances[provider_id] = evolve(
+                self._instance(provider_id), status=InstanceStatus.TERMINATING
+            )
+
+
+class OriginalDesignShell(MemoryProvider):
+    """Written from the original design: renders its own shell script, declares no bootstrap_formats."""
+
+    name = "original-design-shell"
+
+    def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
+        return BootstrapScript(f"#!/bin/sh\necho joining {len(config.control_plane_url)}\n", "shell")
+
+
 class Minimal(MemoryProvider):
     """Declares no optional group: the suite must skip those tests, naming the flag."""
 
@@ -202,6 +223,19 @@ def spawn_leaks() -> ProviderRegistration:
 
 def flag_without_methods() -> ProviderRegistration:
     return _broken(FlagWithoutMethods)
+
+
+def flag_without_methods_by_path() -> ProviderRegistration:
+    """The class named by path, as installed providers do: the mismatch shows only when it is built."""
+    return registration(name=FlagWithoutMethods.name, provider=f"{__name__}:FlagWithoutMethods")
+
+
+def never_terminates() -> ProviderRegistration:
+    return _broken(NeverTerminates)
+
+
+def original_design_shell() -> ProviderRegistration:
+    return _broken(OriginalDesignShell)
 
 
 def minimal() -> ProviderRegistration:

@@ -53,13 +53,12 @@ CASES: dict[str, tuple[dict[str, str], bool]] = {
         True,
     ),
     "flag_without_methods": (
-        {
-            "test_declared_capabilities_match_methods": (
-                "declared capabilities do not match implemented methods: "
-                "declares 'snapshots' but does not implement delete_snapshot"
-            )
-        },
-        False,
+        {"test_provider_can_be_built": "declares 'snapshots' but does not implement delete_snapshot"},
+        True,
+    ),
+    "flag_without_methods_by_path": (
+        {"test_provider_can_be_built": "declares 'snapshots' but does not implement delete_snapshot"},
+        True,
     ),
 }
 
@@ -111,12 +110,21 @@ def test_leak_check_names_the_surviving_ids(pytester: pytest.Pytester) -> None:
     assert "mem-" in teardown
 
 
-def test_registry_rejection_is_reported_on_every_test(pytester: pytest.Pytester) -> None:
-    run = run_suite(pytester, "flag_without_methods", timeout=1.0)
-    errors = {
-        name: text
-        for name, text in run.failed.items()
-        if not name.startswith("test_declared_capabilities_match_methods[")
-    }
-    assert errors
-    assert all("is not accepted by the registry" in text for text in errors.values())
+@pytest.mark.parametrize("factory", ["flag_without_methods", "flag_without_methods_by_path"])
+def test_a_provider_that_cannot_be_built_is_reported_once(pytester: pytest.Pytester, factory: str) -> None:
+    run = run_suite(pytester, factory)
+    assert list(run.failed) == ["test_provider_can_be_built[flag-without-methods]"]
+    assert "provider 'flag-without-methods' cannot be built" in next(iter(run.failed.values()))
+    # Every other test is skipped before it waits or calls anything, pointing at the one report.
+    assert not run.passed
+    assert len(run.skipped) >= 20
+    assert all("reported once, by test_provider_can_be_built" in why for why in run.skipped.values())
+
+
+def test_a_provider_that_never_terminates_costs_one_timeout(pytester: pytest.Pytester) -> None:
+    run = run_suite(pytester, "never_terminates", timeout=1.0)
+    assert run.exit_code == pytest.ExitCode.TESTS_FAILED
+    waits = [text for text in run.failed.values() if "1s" in text or "at one look" in text]
+    # The first wait that runs out waits the timeout; every later one (other tests, leak check) looks once.
+    assert len(waits) >= 3, sorted(run.failed)
+    assert sum("at one look" in text for text in waits) == len(waits) - 1, waits

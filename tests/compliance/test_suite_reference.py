@@ -145,3 +145,18 @@ def test_plugin_is_inert_outside_the_suite(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*QUIET)
     result.assert_outcomes(passed=1)
     assert "provider_core.testing.plugin" in sys.modules
+
+
+def test_a_provider_from_the_original_design_is_held_to_the_script_it_renders(
+    pytester: pytest.Pytester,
+) -> None:
+    """It overrides generate_bootstrap to render shell and declares no formats: cloud-init is not demanded."""
+    run = run_suite(pytester, "original_design_shell", extra=("-k", "bootstrap"))
+    assert run.exit_code == pytest.ExitCode.OK, run.failed
+    assert "test_shell_bootstrap_passes_bash_n[original-design-shell]" in run.passed
+    assert (
+        "declares no bootstrap_formats"
+        in run.skipped["test_cloud_init_bootstrap_is_yaml[original-design-shell]"]
+    )
+    rejects = run.skipped["test_bootstrap_rejects_formats_it_does_not_deliver[original-design-shell]"]
+    assert "declares no bootstrap_formats" in rejects

@@ -17,8 +17,10 @@ from provider_core import (
     SpawnOptions,
 )
 from provider_core.testing import SweepError, eventually, requires, sweep, unknown_id
+from provider_core.testing._session import ProviderSession
 from provider_core.testing.memory import MemoryProvider, registration
 from tests.compliance import providers
+from tests.fake_clock import FakeClock
 
 
 def _handle(reg_factory: object = registration) -> Iterator[ProviderHandle]:
@@ -116,3 +118,22 @@ def test_unknown_id_keeps_the_shape_and_avoids_known_ids(sample: str, shape: str
         assert re.fullmatch(shape, candidate), candidate
         assert candidate not in taken
         taken.add(candidate)
+
+
+def test_after_one_wait_runs_out_a_provider_waits_no_more(handle: ProviderHandle) -> None:
+    """A provider that never settles costs one timeout in total, however many tests wait on it."""
+    clock = FakeClock()
+    session = ProviderSession(handle, "run", timeout=30.0, clock=clock, sleep=clock.sleep)
+    looks: list[int] = []
+
+    def never() -> str:
+        looks.append(1)
+        return "terminating"
+
+    for n in range(5):
+        assert session.wait(never, lambda s: s == "terminated", f"wait {n}") == (False, "terminating")
+    assert sum(clock.sleeps) == pytest.approx(30.0)  # only the first wait slept, up to its deadline
+    assert len(looks) == len(clock.sleeps) + 1 + 4  # the first wait's polls, then one look for each other
+    assert session.timed_out == "wait 0"
+    assert "at one look" in session.waited()
+    assert session.wait(lambda: "terminated", lambda s: s == "terminated") == (True, "terminated")

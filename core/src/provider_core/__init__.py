@@ -33,6 +33,7 @@ from provider_core._types import (
     SpotRequestStatus,
     VolumeAttachment,
 )
+from provider_core._wait import WaitTimeout, wait_for
 
 __all__ = [
     "TAXONOMY",
@@ -69,6 +70,7 @@ __all__ = [
     "Tier",
     "UnknownProvider",
     "VolumeAttachment",
+    "WaitTimeout",
     "call_with_timeout",
     "discover",
     "resource_candidates",
@@ -76,4 +78,5 @@ __all__ = [
     "sweep",
     "sweep_candidates",
     "to_jsonable",
+    "wait_for",
 ]

@@ -8,8 +8,8 @@ specific to the cloud.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
 from attrs import field, frozen
 
@@ -42,6 +42,22 @@ TInstance = TypeVar("TInstance", bound=ProviderInstance, covariant=True)
 TSnapshot = TypeVar("TSnapshot", bound=ProviderSnapshot, covariant=True)
 
 
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+@frozen
+class Offerings:
+    """What a provider can tell about where and what it can spawn (`providers info` shows it).
+
+    `details` holds other facts worth showing a user, such as where a simulator keeps its state.
+    """
+
+    instance_types: tuple[str, ...] = field(converter=_names)
+    regions: tuple[str, ...] = field(converter=_names)
+    details: Mapping[str, str] = field(factory=dict)
+
+
 class Provider(ABC, Generic[TInstance, TSnapshot]):
     """Base class of every provider; optional groups (snapshots, spot) are plain methods gated by flags.
 
@@ -53,11 +69,20 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
     name: ClassVar[str]
     # True when spawn honours SpawnOptions.zone (an availability zone); the core rejects a zone otherwise.
     placement_zones: ClassVar[bool] = False
-    # The formats generate_bootstrap can deliver, preferred first.
+    # The formats generate_bootstrap delivers when BootstrapConfig.format asks for them, preferred first.
+    # The default generate_bootstrap renders both. A provider that overrides generate_bootstrap and does
+    # not declare its formats promised only what the original contract did (a script in a format of its
+    # choosing), so it declares none: callers and the compliance suite then ask it for no format by name.
     bootstrap_formats: ClassVar[tuple[BootstrapFormat, ...]] = (
         BootstrapFormat.CLOUD_INIT,
         BootstrapFormat.SHELL,
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = any("bootstrap_formats" in vars(c) for c in cls.__mro__ if c is not Provider)
+        if "generate_bootstrap" in vars(cls) and not declared:
+            cls.bootstrap_formats = ()
 
     @abstractmethod
     def spawn(self, options: SpawnOptions) -> TInstance:
@@ -78,7 +103,17 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
 
     def generate_bootstrap(self, config: BootstrapConfig) -> BootstrapScript:
         """Render the script that joins a new instance to the control plane."""
-        return render_bootstrap(config, provider=self.name, supported=self.bootstrap_formats)
+        # A subclass that declares no formats and calls this gets the renderer's own (both).
+        supported = self.bootstrap_formats or Provider.bootstrap_formats
+        return render_bootstrap(config, provider=self.name, supported=supported)
+
+    def offerings(self) -> Offerings | None:
+        """The instance types and regions this provider offers, when it can tell (None: it cannot).
+
+        Optional and informational: it is not part of the method table and no hook wraps it. Keep it
+        cheap (a static table, or one cached API call); raise ProviderError when the API fails.
+        """
+        return None
 
     def sweep_resources(self, filter: ListFilter) -> Sequence[ManagedResource]:
         """The non-instance resources sweep() may delete: those this provider or its workflows created,

@@ -11,7 +11,7 @@ from provider_core._convert import materialize, project
 from provider_core._errors import as_provider_error, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
-from provider_core._provider import ManagedResource, Provider
+from provider_core._provider import ManagedResource, Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._settings import (
     Setting,
@@ -30,6 +30,7 @@ __all__ = [
     "RESERVED_TAG_PREFIX",
     "ComplianceProfile",
     "ManagedResource",
+    "Offerings",
     "Provider",
     "ProviderRegistration",
     "Setting",

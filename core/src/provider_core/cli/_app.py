@@ -25,14 +25,24 @@ from provider_core.cli._new import new_command
 from provider_core.cli._output import Output
 
 EPILOG = """\b
-Exit codes: 0 ok, 1 failure, 2 usage error (unknown provider or setting, bad option),
-3 provider error, 4 authentication error. Set NO_COLOR to turn colour off.
+Exit codes: 0 ok; 1 failure; 2 usage error (unknown provider, unknown
+setting or bad setting value, bad option, sweep without --yes and no
+terminal); 3 provider error; 4 authentication error; 130 interrupted.
+Set NO_COLOR to turn colour off.
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.group(
+    epilog=EPILOG,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="provider-core", prog_name="providers")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Discover, inspect and drive compute-instance providers; `providers demo` shows it all offline."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 for command in (
@@ -72,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         out.error("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`providers ls x | head`): silence the flush at exit, report success.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

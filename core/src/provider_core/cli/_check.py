@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,17 +48,36 @@ def _settings_env(out: Output, name: str, pairs: tuple[str, ...]) -> dict[str, s
     return env
 
 
+# Seconds pytest gets to clean up after Ctrl-C before it is killed.
+INTERRUPT_GRACE = 10.0
+# A test's result line under pytest -v: "path::test_x[name] PASSED   [ 40%]".
+_RESULT = re.compile(
+    r"::(?P<test>\S+) (?P<outcome>PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\s+\[\s*(?P<pct>\d+)%\]"
+)
+
+
 def _run(out: Output, command: list[str], env: dict[str, str], verbose: bool) -> list[str]:
-    """Run pytest; its output is kept (and streamed with -v) through the redacting stderr."""
+    """Run pytest; its output is kept, and streamed (with -v) or shown as a line per test, on stderr."""
     lines: list[str] = []
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
     ) as process:
         assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if verbose:
-                out.stderr.write(line)
+        try:
+            for line in process.stdout:
+                lines.append(line)
+                if verbose:
+                    out.stderr.write(line)
+                elif found := _RESULT.search(line):
+                    out.note(f"[{found['pct']:>3}%] {found['outcome'].lower():<7} {found['test']}")
+        except KeyboardInterrupt:
+            # pytest stops on SIGINT and runs its teardowns, which terminate what the suite spawned.
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=INTERRUPT_GRACE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            raise
     return lines
 
 
@@ -120,7 +141,8 @@ def check_command(
         "-p",
         "provider_core.cli._pytest_report",
     ]
-    command += ["--pyargs", "provider_core.testing", "--provider", name, "-q", "-rN"]
+    # -v: a line per test, which becomes the progress shown while the suite runs.
+    command += ["--pyargs", "provider_core.testing", "--provider", name, "-v", "-rN"]
     command += ["--live"] if live else []
     command += ["-k", keyword] if keyword else []
     command += list(pytest_args)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +22,7 @@ from provider_core import (
     ProviderRegistry,
     discover,
 )
-from provider_core.author import ProviderRegistration
+from provider_core.author import Provider, ProviderRegistration
 from provider_core.cli._output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +39,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     PROVIDER_ERROR = 3
     AUTH = 4
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class CliFailure(Exception):
@@ -52,7 +55,7 @@ _ACTIONS: dict[ErrorCategory, str] = {
     ErrorCategory.CAPACITY: "try another instance type or region, or retry later",
     ErrorCategory.AUTH: "check the credentials{where}",
     ErrorCategory.RATE_LIMIT: "wait, then retry",
-    ErrorCategory.VALIDATION: "check the options against `providers info {provider}`",
+    ErrorCategory.VALIDATION: "{validation}",
     ErrorCategory.NOT_FOUND: "check the id with `providers ls {provider}`",
     ErrorCategory.TRANSIENT: "the provider's endpoint is failing or unreachable; retry later",
     ErrorCategory.INTERNAL: "the provider did not classify this failure; report it to its maintainers",
@@ -70,9 +73,27 @@ def hint(error: ProviderError) -> str:
             if s.secret
         ]
         where = f" ({'; '.join(names)})" if names else ""
-    action = _ACTIONS[entry.category].format(where=where, provider=error.provider)
+    if registration is not None and offers_catalog(registration):
+        validation = f"check the options against the catalog in `providers info {error.provider}`"
+    else:
+        # Sending users to `info` only helps when it can list what the provider offers.
+        validation = f"check the instance type, region and image in {error.provider}'s documentation"
+    action = _ACTIONS[entry.category].format(where=where, provider=error.provider, validation=validation)
     retry = "retryable" if entry.retryable else "not retryable"
     return f"{entry.meaning} ({entry.category}, {retry}): {action}"
+
+
+def offers_catalog(registration: ProviderRegistration) -> bool:
+    """Whether the provider overrides Provider.offerings (imports its module, never builds it)."""
+    try:
+        factory = registration.provider_factory()
+    except Exception:  # a provider that cannot even be imported offers nothing
+        return False
+    return (
+        inspect.isclass(factory)
+        and issubclass(factory, Provider)
+        and factory.offerings is not Provider.offerings
+    )
 
 
 def exit_code_for(error: ProviderError) -> ExitCode:
@@ -166,7 +187,9 @@ def lookup(registry: ProviderRegistry, name: str) -> ProviderRegistration:
     if name in broken:
         raise CliFailure(f"provider '{name}' is installed but broken: {broken[name]}")
     installed = ", ".join(registry.names()) or "none"
-    raise click.UsageError(f"unknown provider '{name}'; installed providers: {installed}")
+    close = difflib.get_close_matches(name, [*registry.names(), *broken], n=1)
+    suggestion = f"did you mean '{close[0]}'? " if close else ""
+    raise click.UsageError(f"unknown provider '{name}'; {suggestion}installed providers: {installed}")
 
 
 def provider_settings(

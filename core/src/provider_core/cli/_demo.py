@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from provider_core import ProviderRegistry, discover
+from provider_core.author import resolve_settings
 from provider_core.cli._chaos import CHAOS_ENV, find_chaos_plugin
 from provider_core.cli._common import (
     ExitCode,
@@ -53,6 +54,8 @@ def _overrides(out: Output, registry: ProviderRegistry, pairs: Sequence[str]) ->
         registration = lookup(registry, provider)
         try:
             registration.check_setting_names(settings)
+            if registration.settings is not None:  # a bad value is a usage error too, not a failed step
+                resolve_settings(registration.settings, settings, provider=provider)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
         provider_settings(out, registration, settings)
@@ -87,8 +90,12 @@ def _summary_data(run: DemoRun, names: list[str], broken: dict[str, str], second
         for name in names
     ]
     failed = len(run.recorder.failed()) + len(broken)
+    # A run in which no step ran proved nothing: it is not a pass.
+    ran = any(r.status in ("ok", "failed") for r in run.recorder.results)
     return {
-        "ok": failed == 0,
+        "ok": failed == 0 and ran and not run.stop.is_set(),
+        "interrupted": run.stop.is_set(),
+        "nothing_ran": not ran,
         "run_id": run.run_id,
         "seconds": round(seconds, 2),
         "chaos_target": run.chaos_target,
@@ -120,7 +127,12 @@ def _show_summary(out: Output, data: dict[str, Any]) -> None:
         out.out.print(f"{name} is broken: {reason}", style="red", soft_wrap=True)
     if data["chaos_skipped"]:
         out.print(f"chaos: skipped - {data['chaos_skipped']}")
-    verdict = "passed" if data["ok"] else f"FAILED ({data['failed_steps']} step(s))"
+    if data["interrupted"]:
+        verdict = "INTERRUPTED"
+    elif data["nothing_ran"] and not data["failed_steps"]:
+        verdict = "did not run: every step was skipped"
+    else:
+        verdict = "passed" if data["ok"] else f"FAILED ({data['failed_steps']} step(s))"
     out.out.print(
         f"demo {verdict} in {data['seconds']:.1f}s", style="bold green" if data["ok"] else "bold red"
     )
@@ -194,8 +206,16 @@ def demo_command(
             recorder.live(names),
             ThreadPoolExecutor(max_workers=1 if serial else max(1, len(names))) as pool,
         ):
-            for future in [pool.submit(ProviderDemo(run, name).execute) for name in names]:
-                future.result()
+            futures = [pool.submit(ProviderDemo(run, name).execute) for name in names]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                # Waits end at once; each provider terminates what it spawned and stops its double.
+                run.stop.set()
+                out.warn("interrupted: terminating what the demo spawned and stopping the test doubles")
+                for future in futures:
+                    future.result()
     finally:
         if inherited is not None:
             os.environ[CHAOS_ENV] = inherited
@@ -205,4 +225,6 @@ def demo_command(
         out.json(data)
     else:
         _show_summary(out, data)
+    if run.stop.is_set():
+        return ExitCode.INTERRUPTED
     return ExitCode.OK if data["ok"] else ExitCode.FAILURE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 import unittest
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -19,7 +19,10 @@ from provider_core import (
     ProviderHandle,
     ProviderRegistry,
     SpawnOptions,
+    WaitTimeout,
+    wait_for,
 )
+from provider_core._wait import poll
 from provider_core.author import GONE_STATUSES
 from provider_core.cli._chaos import (
     POLICY,
@@ -30,7 +33,7 @@ from provider_core.cli._chaos import (
     spawn_through_fault,
 )
 from provider_core.cli._output import Output
-from provider_core.cli._record import Recorder, StepFailed, StepNotApplicable, StepSkipped
+from provider_core.cli._record import Recorder, StepFailed, StepInterrupted, StepNotApplicable, StepSkipped
 
 STEPS = ("start", "bootstrap", "spawn", "list", "heartbeat", "chaos", "terminate", "leaks", "stop")
 DEMO_TAG = "providers-demo"
@@ -54,29 +57,26 @@ class DemoRun:
     chaos_target: str | None
     chaos_skip_reason: str
     overrides: Mapping[str, Mapping[str, str]] = field(factory=dict)
+    # Set on Ctrl-C: every wait ends at once and the remaining steps are skipped; cleanup still runs.
+    stop: threading.Event = field(factory=threading.Event)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, unless interrupted: then raise StepInterrupted at once."""
+        if self.stop.wait(seconds):
+            raise StepInterrupted("interrupted (Ctrl-C)")
 
 
-def wait_running(handle: ProviderHandle, ids: list[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pending = list(ids)
-    while pending:
-        still = []
-        for instance_id in pending:
-            instance = handle.get_instance(instance_id)
-            if (
-                instance is None
-                or instance.status in GONE_STATUSES
-                or instance.status is InstanceStatus.ERROR
-            ):
-                status = instance.status.value if instance else "gone"
-                raise StepFailed(f"{instance_id} is {status} while waiting for it to run")
-            if instance.status is not InstanceStatus.RUNNING:
-                still.append(instance_id)
-        pending = still
-        if pending and time.monotonic() > deadline:
-            raise StepFailed(f"not running after {timeout:g}s: {', '.join(pending)}")
-        if pending:
-            time.sleep(POLL_INTERVAL)
+def wait_running(run: DemoRun, handle: ProviderHandle, ids: list[str]) -> None:
+    for instance_id in ids:
+        try:
+            found = wait_for(
+                handle, instance_id, timeout=run.timeout, interval=POLL_INTERVAL, sleep=run.pause
+            )
+        except WaitTimeout as exc:
+            raise StepFailed(f"not running after {run.timeout:g}s: {instance_id}") from exc
+        if found is None or found.status is not InstanceStatus.RUNNING:
+            status = found.status.value if found else "gone"
+            raise StepFailed(f"{instance_id} is {status} while waiting for it to run")
 
 
 class ProviderDemo:
@@ -153,6 +153,10 @@ class ProviderDemo:
             ("chaos", "injecting chaos", self.step_chaos),
         ]
         for index, (step, doing, action) in enumerate(chain):
+            if self.run.stop.is_set():
+                for later, _, _ in chain[index:]:
+                    rec.skip(self.name, later, "interrupted (Ctrl-C)")
+                break
             with rec.step(self.name, step, doing) as note:
                 note.detail = action()
             if not note.ok:
@@ -184,7 +188,7 @@ class ProviderDemo:
         for index in range(self.run.instances):
             options = self.options(index)
             self.ids.append(handle.spawn(options).id)
-        wait_running(handle, self.ids, self.run.timeout)
+        wait_running(self.run, handle, self.ids)
         return f"{len(self.ids)} running with a bootstrap: {', '.join(self.ids)}"
 
     def step_list(self) -> str:
@@ -220,7 +224,7 @@ class ProviderDemo:
                 self.run.registry, self.handle, self.options(self.run.instances)
             )
         self.ids.append(instance.id)
-        wait_running(self.handle, [instance.id], self.run.timeout)
+        wait_running(self.run, self.handle, [instance.id])
         expected = dict.fromkeys(self.ids, InstanceStatus.RUNNING)
         with chaos_env(drift_config(self.name, self.run.seed)):
             drift = check_drift(self.handle, expected, self.known_orphans)
@@ -238,21 +242,26 @@ class ProviderDemo:
         # Anything carrying this run's tag goes too, in case a retried spawn left a duplicate behind.
         targets = list(dict.fromkeys([*self.ids, *self._tagged_alive()]))
         for instance_id in targets:
+            # Not interruptible: this is the cleanup a Ctrl-C waits for.
             handle.terminate(instance_id)
         self.ids = targets
         return f"{len(targets)} terminated"
 
     def step_leaks(self) -> str:
-        assert self.handle is not None
-        deadline = time.monotonic() + self.run.timeout
-        while True:
-            alive = set(self._tagged_alive())
+        handle = self.handle
+        assert handle is not None
+
+        def alive() -> set[str]:
+            found = set(self._tagged_alive())
             for instance_id in self.ids:
-                instance = self.handle.get_instance(instance_id)
+                instance = handle.get_instance(instance_id)
                 if instance is not None and instance.status not in GONE_STATUSES:
-                    alive.add(instance_id)
-            if not alive:
-                return f"none: all {len(self.ids)} instance(s) gone"
-            if time.monotonic() > deadline:
-                raise StepFailed(f"still alive after {self.run.timeout:g}s: {', '.join(sorted(alive))}")
-            time.sleep(POLL_INTERVAL)
+                    found.add(instance_id)
+            return found
+
+        # After a Ctrl-C, one look: the user is waiting for the command to end.
+        timeout = 0.0 if self.run.stop.is_set() else self.run.timeout
+        clean, left = poll(alive, lambda ids: not ids, timeout, max_delay=POLL_INTERVAL, sleep=self.run.pause)
+        if not clean:
+            raise StepFailed(f"still alive after {timeout:g}s: {', '.join(sorted(left))}")
+        return f"none: all {len(self.ids)} instance(s) gone"

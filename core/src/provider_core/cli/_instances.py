@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.table import Table
 
 from provider_core import (
     BootstrapFormat,
@@ -23,9 +27,11 @@ from provider_core import (
     sweep,
     sweep_candidates,
     to_jsonable,
+    wait_for,
 )
 from provider_core.cli._common import (
     NON_EMPTY,
+    CliFailure,
     ExitCode,
     error_line,
     json_option,
@@ -37,31 +43,64 @@ from provider_core.cli._output import Output, table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-COLUMNS = ("id", "name", "status", "type", "region", "public ip", "private ip", "spot", "created")
+# Most important first: in a narrow terminal `ls` drops columns from the end (get shows every field).
+COLUMNS = ("id", "status", "name", "type", "region", "created", "ip", "spot")
+OPTIONAL = ("type", "region", "created", "ip", "spot")
+
+
+def created_text(created: datetime | None) -> str | None:
+    """In UTC, with the zone named; a provider's naive timestamp is taken as UTC."""
+    if created is None:
+        return None
+    aware = created if created.tzinfo is not None else created.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def instance_row(instance: ProviderInstance) -> tuple[object, ...]:
-    created = instance.created_at.strftime("%Y-%m-%d %H:%M:%S") if instance.created_at else None
     return (
         instance.id,
-        instance.name,
         instance.status.value,
+        instance.name,
         instance.instance_type,
         instance.region,
-        instance.public_ip,
-        instance.private_ip,
+        created_text(instance.created_at),
+        instance.public_ip or instance.private_ip,
         "yes" if instance.spot else "-",
-        created,
     )
+
+
+def instance_table(out: Output, instances: Sequence[ProviderInstance]) -> Table:
+    return table(COLUMNS, [instance_row(i) for i in instances], optional=OPTIONAL, width=out.out.width)
 
 
 def show_instances(out: Output, instances: Sequence[ProviderInstance], as_json: bool) -> None:
     if as_json:
         out.json([to_jsonable(i) for i in instances])
     elif instances:
-        out.print(table(COLUMNS, [instance_row(i) for i in instances]))
+        out.print(instance_table(out, instances))
     else:
         out.print("No instances.")
+
+
+def show_instance(out: Output, instance: ProviderInstance, as_json: bool) -> None:
+    """One instance as field/value rows, which fit any terminal, or as a JSON object."""
+    if as_json:
+        out.json(to_jsonable(instance))
+        return
+    fields = (
+        ("id", instance.id),
+        ("name", instance.name),
+        ("status", instance.status.value),
+        ("status reason", instance.status_reason),
+        ("type", instance.instance_type),
+        ("region", instance.region),
+        ("public ip", instance.public_ip),
+        ("private ip", instance.private_ip),
+        ("spot", "yes (interrupted)" if instance.spot_interrupted else "yes" if instance.spot else "no"),
+        ("created", created_text(instance.created_at)),
+        *((f"tag {key}", value) for key, value in sorted(instance.tags.items())),
+    )
+    out.print(table(("field", "value"), [f for f in fields if f[1] is not None], whole=()))
 
 
 def filter_options(fn: F) -> F:
@@ -109,6 +148,14 @@ def read_bootstrap(path: Path) -> BootstrapScript:
     help="Script to run at first boot (cloud-init when it starts with #cloud-config, else shell).",
 )
 @click.option("--idempotency-key", help="Same key, same instance (providers with idempotent_spawn).")
+@click.option("--wait", is_flag=True, help="Wait until the instance runs (or fails), showing progress.")
+@click.option(
+    "--timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds --wait waits before giving up (exit 3, UNAVAILABLE).",
+)
 @set_option
 @json_option
 @click.pass_obj
@@ -124,10 +171,12 @@ def spawn_command(
     tags: tuple[str, ...],
     bootstrap_file: Path | None,
     idempotency_key: str | None,
+    wait: bool,
+    timeout: float,
     settings: tuple[str, ...],
     as_json: bool,
 ) -> int:
-    """Create an instance at provider NAME."""
+    """Create an instance at provider NAME; with --wait, exits 1 when it ends anything but running."""
     try:
         options = SpawnOptions(
             name=instance_name or f"providers-{secrets.token_hex(4)}",
@@ -143,9 +192,35 @@ def spawn_command(
     except (ValueError, TypeError) as exc:
         raise click.UsageError(f"invalid spawn options: {exc}") from exc
     with open_handle(out, name, settings) as handle:
-        instance = handle.spawn(options)
-    show_instances(out, [instance], as_json)
+        instance: ProviderInstance | None = handle.spawn(options)
+        if wait and instance is not None and instance.status is not InstanceStatus.RUNNING:
+            instance = wait_running(out, handle, instance.id, timeout)
+    if instance is None:
+        raise CliFailure(f"instance of {name} disappeared while starting")
+    show_instance(out, instance, as_json)
+    if wait and instance.status is not InstanceStatus.RUNNING:
+        reason = f": {instance.status_reason}" if instance.status_reason else ""
+        out.error(f"instance {instance.id} ended {instance.status.value}, not running{reason}")
+        return ExitCode.FAILURE
     return ExitCode.OK
+
+
+def wait_running(
+    out: Output, handle: ProviderHandle, instance_id: str, timeout: float
+) -> ProviderInstance | None:
+    """provider_core.wait_for with a progress line per status change on stderr."""
+    started = time.monotonic()
+
+    def progress(seen: ProviderInstance | None) -> None:
+        status = seen.status.value if seen is not None else "gone"
+        out.note(f"{instance_id}: {status} after {time.monotonic() - started:.0f}s")
+
+    try:
+        return wait_for(handle, instance_id, timeout=timeout, on_change=progress)
+    except KeyboardInterrupt:
+        # The instance exists and may be booting: say so rather than leave it unnamed.
+        out.warn(f"stopped waiting; {instance_id} exists: `providers terminate {handle.name} {instance_id}`")
+        raise
 
 
 @click.command("ls")
@@ -184,28 +259,31 @@ def get_command(out: Output, name: str, instance_id: str, settings: tuple[str, .
         instance = handle.get_instance(instance_id)
     if instance is None:
         raise ProviderError(ErrorCode.NOT_FOUND, f"no instance '{instance_id}'", provider=name)
-    if as_json:
-        out.json(to_jsonable(instance))
-        return ExitCode.OK
-    out.print(table(COLUMNS, [instance_row(instance)]))
-    if instance.tags:
-        out.print(table(("tag", "value"), sorted(instance.tags.items())))
-    if instance.status_reason:
-        out.print(f"status reason: {instance.status_reason}")
+    show_instance(out, instance, as_json)
     return ExitCode.OK
 
 
-def terminate_all(handle: ProviderHandle, ids: Sequence[str]) -> tuple[list[str], list[ProviderError]]:
-    """Terminate each id, carrying on past failures; returns what was terminated and what failed."""
+def terminate_all(
+    handle: ProviderHandle, ids: Sequence[str]
+) -> tuple[list[str], list[str], list[ProviderError]]:
+    """Terminate each id, carrying on past failures: (terminated, not found, failed).
+
+    The core treats an unknown id as terminated (idempotent), so the id is looked up first to tell a
+    user who mistyped it.
+    """
     done: list[str] = []
+    unknown: list[str] = []
     failed: list[ProviderError] = []
     for instance_id in ids:
         try:
+            if handle.get_instance(instance_id) is None:
+                unknown.append(instance_id)
+                continue
             handle.terminate(instance_id)
             done.append(instance_id)
         except ProviderError as exc:
             failed.append(exc)
-    return done, failed
+    return done, unknown, failed
 
 
 def finish(out: Output, done: list[str], failed: list[ProviderError], as_json: bool, **extra: Any) -> int:
@@ -215,6 +293,8 @@ def finish(out: Output, done: list[str], failed: list[ProviderError], as_json: b
     else:
         for instance_id in done:
             out.print(f"terminated {instance_id}")
+        for instance_id in extra.get("not_found", ()):
+            out.print(f"not found {instance_id} (nothing to terminate)")
     return max((error_line(out, exc) for exc in failed), default=ExitCode.OK)
 
 
@@ -227,10 +307,10 @@ def finish(out: Output, done: list[str], failed: list[ProviderError], as_json: b
 def terminate_command(
     out: Output, name: str, instance_ids: tuple[str, ...], settings: tuple[str, ...], as_json: bool
 ) -> int:
-    """Terminate instances by id (terminating an unknown or terminated id is not an error)."""
+    """Terminate instances by id; an id the provider does not know is reported "not found" (exit 0)."""
     with open_handle(out, name, settings) as handle:
-        done, failed = terminate_all(handle, instance_ids)
-    return finish(out, done, failed, as_json)
+        done, unknown, failed = terminate_all(handle, instance_ids)
+    return finish(out, done, failed, as_json, not_found=unknown)
 
 
 @click.command("sweep")
@@ -262,7 +342,12 @@ def sweep_command(
                 out.print("Nothing to sweep.")
             return ExitCode.OK
         if not yes:
-            out.err.print(table(COLUMNS, [instance_row(i) for i in targets]))
+            if not sys.stdin.isatty():
+                raise click.UsageError(
+                    f"sweep would terminate {len(targets)} instance(s) at {name}; without a terminal to "
+                    "confirm on, pass --yes"
+                )
+            out.err.print(instance_table(out, targets))
             click.confirm(f"Terminate these {len(targets)} instance(s) at {name}?", abort=True, err=True)
         # Only what was listed (and confirmed): an instance that appeared since is never terminated unseen.
         shown = {i.id for i in targets}

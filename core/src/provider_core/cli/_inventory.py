@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
-from provider_core import Capabilities, discover
-from provider_core.author import ProviderRegistration
+from provider_core import Capabilities, ProviderError, discover
+from provider_core.author import ProviderRegistration, as_provider_error
 from provider_core.cli._common import (
     ExitCode,
     json_option,
     lookup,
+    offers_catalog,
+    open_handle,
     parse_pairs,
     provider_settings,
     set_option,
@@ -107,7 +109,7 @@ def _details(registration: ProviderRegistration, source: str, given: dict[str, s
             c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}" for c in registration.contracts
         ],
         "settings": _setting_rows(registration, given),
-        "bootstrap_formats": [str(f) for f in formats] if formats else None,
+        "bootstrap_formats": [str(f) for f in formats] if formats is not None else None,
         "compliance": None
         if profile is None
         else {
@@ -118,6 +120,37 @@ def _details(registration: ProviderRegistration, source: str, given: dict[str, s
             "test_double": profile.test_double is not None,
         },
     }
+
+
+def _catalog(out: Output, registration: ProviderRegistration, settings: tuple[str, ...]) -> dict[str, Any]:
+    """What Provider.offerings tells (the provider is built for it), or why it is not available."""
+    if not offers_catalog(registration):
+        return {"available": False, "reason": f"{registration.name} does not list a catalog"}
+    try:
+        with open_handle(out, registration.name, settings) as handle:
+            catalog = handle.provider.offerings()
+    except ProviderError as exc:
+        return {"available": False, "reason": str(exc)}
+    except Exception as exc:  # informational: a provider's bug here must not hide the rest of info
+        return {"available": False, "reason": str(as_provider_error(exc, registration.name))}
+    if catalog is None:
+        return {"available": False, "reason": f"{registration.name} cannot tell with these settings"}
+    return {
+        "available": True,
+        "instance_types": list(catalog.instance_types),
+        "regions": list(catalog.regions),
+        "details": dict(catalog.details),
+    }
+
+
+def _show_catalog(out: Output, catalog: dict[str, Any]) -> None:
+    if not catalog["available"]:
+        out.print(f"instance types and regions: not available ({catalog['reason']})")
+        return
+    out.print(f"instance types: {', '.join(catalog['instance_types']) or 'none'}")
+    out.print(f"regions: {', '.join(catalog['regions']) or 'none'}")
+    for key, value in catalog["details"].items():
+        out.print(f"{key}: {value}")
 
 
 @click.command("info")
@@ -131,6 +164,7 @@ def info_command(out: Output, name: str, settings: tuple[str, ...], as_json: boo
     registration = lookup(registry, name)
     given = provider_settings(out, registration, parse_pairs(settings, "--set"))
     details = _details(registration, registry.source(name), given)
+    details["catalog"] = _catalog(out, registration, settings)
     if as_json:
         out.json(details)
         return ExitCode.OK
@@ -143,6 +177,9 @@ def info_command(out: Output, name: str, settings: tuple[str, ...], as_json: boo
     out.print(f"not supported: {', '.join(off) or 'none'}")
     if details["bootstrap_formats"]:
         out.print(f"bootstrap formats: {', '.join(details['bootstrap_formats'])}")
+    elif details["bootstrap_formats"] is not None:
+        out.print("bootstrap formats: not declared (one format of its choosing; none can be asked for)")
+    _show_catalog(out, details["catalog"])
     if details["settings"]:
         rows = [
             (s["name"], s["env"], "yes" if s["secret"] else "-", s["source"], s["value"], s["description"])

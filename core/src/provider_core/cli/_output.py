@@ -130,21 +130,46 @@ def table(
     rows: Iterable[Sequence[object]],
     title: str | None = None,
     whole: Sequence[str] = ("id",),
+    optional: Sequence[str] = (),
+    width: int | None = None,
 ) -> Table:
     """A plain table; None cells show as '-'.
 
-    In a narrow terminal cells wrap rather than being cut, except in the `whole` columns (ids): those
-    never shrink, since a cut id is worse than no id. Off a terminal (without COLUMNS) nothing wraps:
-    see PIPE_WIDTH.
+    Cells wrap between words, never inside one (a word too long for its column ends in '…'), except in
+    the `whole` columns (ids): those never shrink, since a cut id is worse than no id. With `width` (the
+    console's), `optional` columns are dropped, last first, until the rest fit. Off a terminal (without
+    COLUMNS) nothing wraps: see PIPE_WIDTH.
     """
     cells = [tuple("-" if cell is None else str(cell) for cell in row) for row in rows]
-    grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for index, column in enumerate(columns):
+    shown = list(range(len(columns)))
+    natural = [max((cell_len(row[i]) for row in cells), default=0) for i in range(len(columns))]
+    natural = [max(n, cell_len(c)) for n, c in zip(natural, columns, strict=True)]
+    for column in reversed(optional):
+        if width is None or _width_of(natural, shown) <= width:
+            break
+        shown.remove(columns.index(column))
+    hidden = [columns[i] for i in range(len(columns)) if i not in shown]
+    caption = f"(not shown at this width: {', '.join(hidden)}; use --json)" if hidden else None
+    grid = Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    for index in shown:
+        column = columns[index]
         if column in whole:
-            widest = max((cell_len(row[index]) for row in cells), default=0)
-            grid.add_column(column, no_wrap=True, min_width=max(widest, cell_len(column)))
+            grid.add_column(column, no_wrap=True, min_width=natural[index])
         else:
-            grid.add_column(column, overflow="fold")
+            grid.add_column(column, overflow="ellipsis")
     for row in cells:
-        grid.add_row(*row)
+        grid.add_row(*(row[i] for i in shown))
     return grid
+
+
+def _width_of(natural: Sequence[int], shown: Sequence[int]) -> int:
+    # SIMPLE_HEAD without edges: a space of padding each side of a one-space divider between columns.
+    return sum(natural[i] for i in shown) + 3 * (len(shown) - 1)

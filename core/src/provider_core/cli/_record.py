@@ -29,6 +29,10 @@ class StepSkipped(Exception):
     """The step cannot run here; the message says why (a skip never fails the demo)."""
 
 
+class StepInterrupted(StepSkipped):
+    """Ctrl-C: the step stopped waiting; the demo cleans up and reports the run as interrupted."""
+
+
 class StepNotApplicable(StepSkipped):
     """The step is not meant for this provider."""
 

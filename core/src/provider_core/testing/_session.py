@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from attrs import define, field
@@ -18,8 +19,11 @@ from provider_core import (
     resource_candidates,
     sweep,
 )
+from provider_core._wait import poll
 from provider_core.author import ComplianceProfile
-from provider_core.testing._tools import NAME_PREFIX, RUN_TAG, eventually, is_alive
+from provider_core.testing._tools import NAME_PREFIX, RUN_TAG, is_alive
+
+T = TypeVar("T")
 
 
 @define
@@ -29,7 +33,32 @@ class ProviderSession:
     timeout: float
     created: dict[str, str] = field(factory=dict)  # instance id -> name asked for
     cleanup_failures: list[str] = field(factory=list)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Any] = time.sleep
+    # The first wait of this provider that ran out of time; once set, later waits look only once.
+    timed_out: str | None = None
+    _waited: str = ""
     _tests: Iterator[int] = field(factory=lambda: itertools.count(1))
+
+    def wait(self, fetch: Callable[[], T], done: Callable[[T], bool], what: str = "a wait") -> tuple[bool, T]:
+        """Poll fetch until done(value), for up to the timeout; return (done, last value).
+
+        A provider that already let one wait run out has failed the suite: its later waits look once
+        instead of waiting the full timeout again, so a provider that never boots or never terminates
+        costs one timeout in total, not one per test (the failures say so: see waited()).
+        """
+        if self.timed_out is None:
+            timeout, self._waited = self.timeout, f"{self.timeout:g}s"
+        else:
+            timeout, self._waited = 0.0, f"at one look (waits are cut short since {self.timed_out} timed out)"
+        ok, value = poll(fetch, done, timeout, clock=self.clock, sleep=self.sleep)
+        if not ok and self.timed_out is None:
+            self.timed_out = what
+        return ok, value
+
+    def waited(self) -> str:
+        """How long the last wait waited, for failure messages."""
+        return self._waited
 
     @property
     def run_prefix(self) -> str:
@@ -83,7 +112,7 @@ class ProviderSession:
 
     def check_destroyed(self) -> None:
         """Terraform's CheckDestroy: after cleanup, nothing this run created may be alive."""
-        clean, left = eventually(self.survivors, lambda found: not found, self.timeout)
+        clean, left = self.wait(self.survivors, lambda found: not found, "the leak check")
         if clean:
             self._check_resources()
             return
@@ -94,7 +123,7 @@ class ProviderSession:
         failures = f"; cleanup errors: {'; '.join(self.cleanup_failures)}" if self.cleanup_failures else ""
         pytest.fail(
             f"leak check (CheckDestroy): provider '{self.handle.name}' still reports instances the suite "
-            f"created as alive {self.timeout:g}s after they were terminated: {detail}{failures}",
+            f"created as alive {self.waited()} after they were terminated: {detail}{failures}",
             pytrace=False,
         )
 
@@ -144,11 +173,16 @@ class Spawner:
 
     def fetch(self, instance_id: str) -> ProviderInstance:
         """get_instance, polled while an eventually consistent API does not show a fresh instance yet."""
-        handle, timeout = self.session.handle, self.session.timeout
-        _, found = eventually(lambda: handle.get_instance(instance_id), lambda i: i is not None, timeout)
+        session = self.session
+        _, found = session.wait(
+            lambda: session.handle.get_instance(instance_id),
+            lambda i: i is not None,
+            "get_instance after spawn",
+        )
         if found is None:
             pytest.fail(
-                f"get_instance({instance_id!r}) still returns None {timeout:g}s after spawn returned it",
+                f"get_instance({instance_id!r}) still returns None {session.waited()} after spawn "
+                "returned it",
                 pytrace=False,
             )
         return found

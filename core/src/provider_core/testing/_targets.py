@@ -24,7 +24,10 @@ class Target:
     _registry: ProviderRegistry | None = None
 
     def registry(self) -> ProviderRegistry:
-        """The discovered registry for installed providers; a fresh one holding only this registration."""
+        """The discovered registry for installed providers; a fresh one holding only this registration.
+
+        Raises ValueError when the registry rejects the registration.
+        """
         if self._registry is None:
             registration = self.registration
             if self.source == INSTALLED:
@@ -34,9 +37,7 @@ class Target:
                 try:
                     registry.add(registration, source=self.source)
                 except ValueError as exc:
-                    pytest.fail(
-                        f"provider '{self.key}' is not accepted by the registry: {exc}", pytrace=False
-                    )
+                    raise ValueError(f"it is not accepted by the registry: {exc}") from exc
                 self._registry = registry
         return self._registry
 

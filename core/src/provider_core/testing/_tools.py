@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
@@ -11,6 +10,7 @@ if TYPE_CHECKING:
     import pytest
 
 from provider_core import Capabilities, ErrorCode, InstanceStatus, ProviderError, ProviderInstance
+from provider_core._wait import poll
 
 T = TypeVar("T")
 
@@ -40,17 +40,7 @@ def is_alive(instance: ProviderInstance | None) -> TypeGuard[ProviderInstance]:
 
 def eventually(fetch: Callable[[], T], done: Callable[[T], bool], timeout: float) -> tuple[bool, T]:
     """Call fetch until done(value) or timeout seconds pass; return (done, last value)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = fetch()
-        if done(value):
-            return True, value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False, value
-        time.sleep(min(delay, remaining))
-        delay = min(delay * 2, 2.0)
+    return poll(fetch, done, timeout)
 
 
 _CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase)

@@ -10,6 +10,7 @@ import pytest
 
 from provider_core import Capabilities
 from provider_core.testing._fixtures import (
+    built,
     compliance_target,
     compliance_timeout,
     handle,
@@ -22,10 +23,12 @@ from provider_core.testing._fixtures import (
     targets,
     track,
     unique_name,
+    wait,
 )
 from provider_core.testing._targets import load_contract
 
 __all__ = [
+    "built",
     "compliance_target",
     "compliance_timeout",
     "handle",
@@ -35,6 +38,7 @@ __all__ = [
     "spawn",
     "track",
     "unique_name",
+    "wait",
 ]
 
 CONTRACTS_MODULE = Path(__file__).with_name("test_contracts.py")

@@ -33,6 +33,7 @@ from provider_core import (
 from provider_core.author import (
     IDEMPOTENCY_TAG,
     ComplianceProfile,
+    Offerings,
     Provider,
     ProviderRegistration,
     parsers,
@@ -140,6 +141,9 @@ class MemoryProvider(Provider[ProviderInstance, ProviderSnapshot]):
         if provider_id in self._reads_left:
             self._observe(provider_id)
         return self._instance(provider_id)
+
+    def offerings(self) -> Offerings:
+        return Offerings(instance_types=tuple(INSTANCE_TYPES), regions=REGIONS)
 
     def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
         self._instance(provider_id)

@@ -36,9 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--compliance-timeout",
         type=float,
-        default=120.0,
+        default=None,
         metavar="SECONDS",
-        help="how long the suite waits for asynchronous state changes (boot, termination)",
+        help="how long each wait for asynchronous state (boot, termination) may last; default 30 against "
+        "test doubles, 300 with --live. After one wait of a provider runs out, its later waits look once",
     )
 
 

@@ -1,4 +1,8 @@
-"""generate_bootstrap: content, format and checksum; shell parses with bash -n, cloud-init is YAML."""
+"""generate_bootstrap: content, format and checksum; shell parses with bash -n, cloud-init is YAML.
+
+A provider is held to the formats it declares (Provider.bootstrap_formats); one that declares none (it
+overrides generate_bootstrap, as the original contract allowed) only to the script it renders by default.
+"""
 
 from __future__ import annotations
 
@@ -49,25 +53,38 @@ def _render(
     return script
 
 
-def _delivered(handle: ProviderHandle, wanted: BootstrapFormat) -> BootstrapFormat:
-    if wanted not in handle.provider.bootstrap_formats:
-        pytest.skip(f"provider '{handle.name}' does not deliver {wanted} bootstraps")
-    return wanted
+def _delivered(
+    handle: ProviderHandle, config: BootstrapConfig, wanted: BootstrapFormat
+) -> BootstrapFormat | None:
+    """The format to ask for to check `wanted` scripts: `wanted`, or None (the provider's choice)."""
+    formats = handle.provider.bootstrap_formats
+    if formats:
+        if wanted not in formats:
+            pytest.skip(f"provider '{handle.name}' does not deliver {wanted} bootstraps")
+        return wanted
+    # It declares no formats, so it is held only to the script it renders when asked for none.
+    rendered = handle.generate_bootstrap(config).format
+    if rendered is not wanted:
+        pytest.skip(f"provider '{handle.name}' declares no bootstrap_formats and renders {rendered}")
+    return None
 
 
 @pytest.fixture
-def shell(handle: ProviderHandle) -> BootstrapFormat:
-    return _delivered(handle, BootstrapFormat.SHELL)
+def shell(handle: ProviderHandle, bootstrap_config: BootstrapConfig) -> BootstrapFormat | None:
+    return _delivered(handle, bootstrap_config, BootstrapFormat.SHELL)
 
 
 @pytest.fixture
-def cloud_init(handle: ProviderHandle) -> BootstrapFormat:
-    return _delivered(handle, BootstrapFormat.CLOUD_INIT)
+def cloud_init(handle: ProviderHandle, bootstrap_config: BootstrapConfig) -> BootstrapFormat | None:
+    return _delivered(handle, bootstrap_config, BootstrapFormat.CLOUD_INIT)
 
 
 @pytest.fixture
 def undelivered(handle: ProviderHandle) -> BootstrapFormat:
-    missing = [f for f in BootstrapFormat if f not in handle.provider.bootstrap_formats]
+    formats = handle.provider.bootstrap_formats
+    if not formats:
+        pytest.skip(f"provider '{handle.name}' declares no bootstrap_formats: no format is asked for by name")
+    missing = [f for f in BootstrapFormat if f not in formats]
     if not missing:
         pytest.skip(f"provider '{handle.name}' delivers every bootstrap format")
     return missing[0]
@@ -86,7 +103,7 @@ def test_bootstrap_has_content_format_and_checksum(
 ) -> None:
     script = _render(handle, bootstrap_config, None)
     formats = handle.provider.bootstrap_formats
-    assert script.format in formats, (
+    assert not formats or script.format in formats, (
         f"generate_bootstrap returned {script.format}, not one of its formats {formats}"
     )
     for wanted in formats:
@@ -104,7 +121,7 @@ def test_bootstrap_rejects_formats_it_does_not_deliver(
 
 
 def test_shell_bootstrap_passes_bash_n(
-    handle: ProviderHandle, bootstrap_config: BootstrapConfig, shell: BootstrapFormat, bash: str
+    handle: ProviderHandle, bootstrap_config: BootstrapConfig, shell: BootstrapFormat | None, bash: str
 ) -> None:
     script = _render(handle, bootstrap_config, shell)
     checked = subprocess.run(
@@ -114,7 +131,7 @@ def test_shell_bootstrap_passes_bash_n(
 
 
 def test_cloud_init_bootstrap_is_yaml(
-    handle: ProviderHandle, bootstrap_config: BootstrapConfig, cloud_init: BootstrapFormat
+    handle: ProviderHandle, bootstrap_config: BootstrapConfig, cloud_init: BootstrapFormat | None
 ) -> None:
     yaml = pytest.importorskip("yaml", reason="pyyaml (provider-core[testing]) checks cloud-init")
     script = _render(handle, bootstrap_config, cloud_init)

@@ -20,23 +20,23 @@ from provider_core import (
 )
 from provider_core._methods import capability_mismatches
 from provider_core.author import ProviderRegistration
-from provider_core.testing._session import Spawner
-from provider_core.testing._tools import eventually, is_alive, requires, unknown_id
+from provider_core.testing._session import ProviderSession, Spawner
+from provider_core.testing._tools import is_alive, requires, unknown_id
 
 
 def test_declared_capabilities_match_methods(
-    registration: ProviderRegistration, request: pytest.FixtureRequest
+    registration: ProviderRegistration, provider_session: ProviderSession
 ) -> None:
     factory = registration.provider_factory()
     # A factory function only reveals its class once built; a class is checked without building it.
-    provider_class = factory if inspect.isclass(factory) else type(request.getfixturevalue("handle").provider)
+    provider_class = factory if inspect.isclass(factory) else type(provider_session.handle.provider)
     problems = capability_mismatches(registration.capabilities, provider_class)
     assert not problems, f"declared capabilities do not match implemented methods: {'; '.join(problems)}"
 
 
 @requires("idempotent_spawn")
 def test_idempotent_spawn_returns_the_same_instance(
-    spawn: Spawner, unique_name: str, compliance_timeout: float
+    spawn: Spawner, unique_name: str, provider_session: ProviderSession
 ) -> None:
     key = f"{unique_name}-key"
     first = spawn("idem", idempotency_key=key)
@@ -44,7 +44,9 @@ def test_idempotent_spawn_returns_the_same_instance(
     assert second.id == first.id, (
         f"idempotent_spawn: the same idempotency_key returned different instances {first.id} and {second.id}"
     )
-    _, mine = eventually(spawn.alive_ids, lambda ids: first.id in ids, compliance_timeout)
+    _, mine = provider_session.wait(
+        spawn.alive_ids, lambda ids: first.id in ids, "listing an idempotent spawn"
+    )
     assert mine == [first.id], f"idempotent_spawn: two spawns with one idempotency_key left instances {mine}"
 
 
@@ -57,7 +59,7 @@ class TestSnapshots:
         return handle.snapshots
 
     def test_snapshot_lifecycle(
-        self, snapshots: SnapshotOps, spawn: Spawner, unique_name: str, compliance_timeout: float
+        self, snapshots: SnapshotOps, spawn: Spawner, unique_name: str, provider_session: ProviderSession
     ) -> None:
         instance = spawn("snapped")
         snapshot = snapshots.create(instance.id, f"{unique_name}-snap")
@@ -67,10 +69,8 @@ class TestSnapshots:
             assert snapshot.source_instance_id in (None, instance.id), (
                 f"snapshot {snapshot.id} names source {snapshot.source_instance_id}, not {instance.id}"
             )
-            _, status = eventually(
-                lambda: snapshots.status(snapshot.id),
-                lambda s: s != SnapshotStatus.PENDING,
-                compliance_timeout,
+            _, status = provider_session.wait(
+                lambda: snapshots.status(snapshot.id), lambda s: s != SnapshotStatus.PENDING, "a snapshot"
             )
             assert isinstance(status, SnapshotStatus), f"get_snapshot_status returned {status!r}"
             assert status == SnapshotStatus.AVAILABLE, f"snapshot {snapshot.id} ended {status}, not available"

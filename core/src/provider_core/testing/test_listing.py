@@ -6,8 +6,8 @@ import pytest
 
 from provider_core import InstanceStatus, ListFilter, ProviderHandle, ProviderInstance
 from provider_core.author import ComplianceProfile
-from provider_core.testing._session import Spawner
-from provider_core.testing._tools import eventually, requires
+from provider_core.testing._session import ProviderSession, Spawner
+from provider_core.testing._tools import requires
 
 
 def _check_filter(
@@ -16,12 +16,12 @@ def _check_filter(
     filter: ListFilter,
     matching: list[ProviderInstance],
     other: list[ProviderInstance],
-    timeout: float,
+    session: ProviderSession,
 ) -> None:
     """Matching instances must show up (allowing for eventual consistency); the others never may."""
     wanted = {i.id for i in matching}
-    found, listed = eventually(
-        lambda: {i.id for i in handle.list_instances(filter)}, lambda ids: wanted <= ids, timeout
+    found, listed = session.wait(
+        lambda: {i.id for i in handle.list_instances(filter)}, lambda ids: wanted <= ids, f"the {what} filter"
     )
     assert found, (
         f"list_instances with the {what} filter {filter} misses matching instances {sorted(wanted - listed)}"
@@ -31,27 +31,28 @@ def _check_filter(
 
 
 def _wait_for(
-    handle: ProviderHandle, instance: ProviderInstance, statuses: set[InstanceStatus | None], timeout: float
+    session: ProviderSession, instance: ProviderInstance, statuses: set[InstanceStatus | None]
 ) -> None:
     def status() -> InstanceStatus | None:
-        found = handle.get_instance(instance.id)
+        found = session.handle.get_instance(instance.id)
         return None if found is None else found.status
 
-    reached, last = eventually(status, lambda s: s in statuses, timeout)
-    assert reached, (
-        f"instance {instance.id} never reached {sorted(map(str, statuses))} in {timeout:g}s: {last}"
-    )
+    wanted = sorted(map(str, statuses))
+    reached, last = session.wait(status, lambda s: s in statuses, f"waiting for {instance.id} to be {wanted}")
+    assert reached, f"instance {instance.id} never reached {wanted} in {session.waited()}: {last}"
 
 
-def test_list_filter_by_status(handle: ProviderHandle, spawn: Spawner, compliance_timeout: float) -> None:
+def test_list_filter_by_status(
+    handle: ProviderHandle, spawn: Spawner, provider_session: ProviderSession
+) -> None:
     keep, gone = spawn("keep"), spawn("gone")
     handle.terminate(gone.id)
-    _wait_for(handle, keep, {InstanceStatus.RUNNING}, compliance_timeout)
-    _wait_for(handle, gone, {InstanceStatus.TERMINATED, None}, compliance_timeout)
+    _wait_for(provider_session, keep, {InstanceStatus.RUNNING})
+    _wait_for(provider_session, gone, {InstanceStatus.TERMINATED, None})
     running = ListFilter(statuses={InstanceStatus.RUNNING})
-    _check_filter(handle, "status", running, [keep], [gone], compliance_timeout)
+    _check_filter(handle, "status", running, [keep], [gone], provider_session)
     finished = ListFilter(statuses={InstanceStatus.TERMINATED, InstanceStatus.STOPPED})
-    _check_filter(handle, "status", finished, [], [keep], compliance_timeout)
+    _check_filter(handle, "status", finished, [], [keep], provider_session)
 
 
 @pytest.fixture
@@ -67,42 +68,42 @@ def test_list_filter_by_region(
     spawn: Spawner,
     profile: ComplianceProfile,
     alt_region: str,
-    compliance_timeout: float,
+    provider_session: ProviderSession,
 ) -> None:
     home, away = spawn("home", region=profile.region), spawn("away", region=alt_region)
     found = spawn.fetch(away.id)
     assert found.region == alt_region, f"spawn ignored the region: asked for {alt_region}, got {found.region}"
     home_region = spawn.fetch(home.id).region
     assert home_region, f"instance {home.id} reports no region although the provider declares multi_region"
-    _check_filter(handle, "region", ListFilter(region=home_region), [home], [away], compliance_timeout)
-    _check_filter(handle, "region", ListFilter(region=alt_region), [away], [home], compliance_timeout)
+    _check_filter(handle, "region", ListFilter(region=home_region), [home], [away], provider_session)
+    _check_filter(handle, "region", ListFilter(region=alt_region), [away], [home], provider_session)
 
 
 def test_list_filter_by_tags(
-    handle: ProviderHandle, spawn: Spawner, unique_name: str, compliance_timeout: float
+    handle: ProviderHandle, spawn: Spawner, unique_name: str, provider_session: ProviderSession
 ) -> None:
     match = f"{unique_name}-match"
     both = spawn("both", tags={"cc-filter": match, "cc-extra": "yes"})
     wrong_value = spawn("wrong", tags={"cc-filter": f"{unique_name}-other", "cc-extra": "yes"})
     one_tag = spawn("one", tags={"cc-filter": match})
     wanted = ListFilter(tags={"cc-filter": match, "cc-extra": "yes"})
-    _check_filter(handle, "tags", wanted, [both], [wrong_value, one_tag], compliance_timeout)
+    _check_filter(handle, "tags", wanted, [both], [wrong_value, one_tag], provider_session)
     _check_filter(
         handle,
         "tags",
         ListFilter(tags={"cc-filter": match}),
         [both, one_tag],
         [wrong_value],
-        compliance_timeout,
+        provider_session,
     )
 
 
 def test_list_filter_by_name_prefix(
-    handle: ProviderHandle, spawn: Spawner, unique_name: str, compliance_timeout: float
+    handle: ProviderHandle, spawn: Spawner, unique_name: str, provider_session: ProviderSession
 ) -> None:
     alpha, beta = spawn("alpha"), spawn("beta")
     prefix = f"{unique_name}-alpha"
-    _check_filter(handle, "name prefix", ListFilter(name_prefix=prefix), [alpha], [beta], compliance_timeout)
+    _check_filter(handle, "name prefix", ListFilter(name_prefix=prefix), [alpha], [beta], provider_session)
     _check_filter(
-        handle, "name prefix", ListFilter(name_prefix=unique_name), [alpha, beta], [], compliance_timeout
+        handle, "name prefix", ListFilter(name_prefix=unique_name), [alpha, beta], [], provider_session
     )

@@ -20,7 +20,8 @@ from provider_core import (
     SpotPrice,
     SpotRequest,
 )
-from provider_core.author import ManagedResource, Provider
+from provider_core.author import ManagedResource, Offerings, Provider
+from provider_orbstack import _catalog as cat
 from provider_orbstack._client import Backend, open_backend
 from provider_orbstack._errors import PROVIDER, error, map_error
 from provider_orbstack._settings import OrbStackSettings
@@ -71,6 +72,12 @@ class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
     def backend_health(self) -> str:
         """One line on the backend's health; raises ProviderError when it is not usable."""
         return self._call(self.backend.health)
+
+    def offerings(self) -> Offerings:
+        details = {"backend": self.backend.name}
+        if isinstance(self.backend, SimBackend):
+            details["state"] = str(self.backend.db.path)
+        return Offerings(instance_types=tuple(cat.SIZES), regions=cat.REGIONS, details=details)
 
     def create_snapshot(self, provider_id: str, name: str) -> ProviderSnapshot:
         return self._call(self._sim("snapshots").create_snapshot, provider_id, name)
