@@ -40,3 +40,31 @@ def test_runpod_call_ends_at_its_deadline() -> None:
             provider.close()
     assert caught.value.code is ErrorCode.UNAVAILABLE
     assert "DeadlineExceeded" in caught.value.message
+
+
+EC2_BODY = (
+    b'<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+    b"<reservationSet/></DescribeInstancesResponse>" + b" " * 30
+)
+
+
+def test_aws_call_ends_at_its_deadline() -> None:
+    from provider_aws import AWSProvider, AWSSettings
+
+    with trickling_server(EC2_BODY, interval=0.1) as url:
+        settings = {
+            "endpoint_url": url,
+            "region": "us-east-1",
+            "aws_access_key_id": "testing-id",
+            "aws_secret_access_key": "testing-secret",
+            "connect_timeout": 0.2,
+            "read_timeout": 0.3,
+        }
+        provider = AWSProvider(resolve_settings(AWSSettings, settings, provider="aws"))
+        try:
+            with pytest.raises(ProviderError) as caught:
+                provider.list_instances()
+        finally:
+            provider.close()
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    assert "within 0.5s" in caught.value.message
