@@ -36,7 +36,7 @@ WATCHED_LOGGERS = (
 # Credential headers as botocore and httpcore print them at DEBUG, whatever their value: a session
 # token or a bearer key the core never saw (boto3's own credential chain) is hidden too.
 _CREDENTIAL_HEADER = re.compile(
-    r"""(?P<name>x-amz-security-token|authorization|x-api-key)(?P<sep>['"]?\s*[:=,]\s*\(?\s*b?['"]?)"""
+    r"""(?P<name>x-amz-security-token|authorization|x-api-key)(?P<sep>['"]?\s*[:=,]\s*\(?\s*(?-i:b)?['"]?)"""
     r"""(?P<value>[^'"\s,)}\]]+(?:\s+[^'"\s,)}\]]+)?)""",
     re.IGNORECASE,
 )
