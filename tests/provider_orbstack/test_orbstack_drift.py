@@ -131,7 +131,9 @@ def test_drift_on_another_provider(registry: ProviderRegistry) -> None:
     assert kinds == ["missing", "unexpected", "unexpected"]
 
 
-def test_drift_does_not_outlive_terminate(registry: ProviderRegistry, handle: ProviderHandle, clock: Clock) -> None:
+def test_drift_does_not_outlive_terminate(
+    registry: ProviderRegistry, handle: ProviderHandle, clock: Clock
+) -> None:
     expected = spawn_running(handle, clock, 3)
     drift = Drift(status={"error": 2, "stopped": 1})
     with enable_chaos(registry, ProviderChaos(drift=drift), provider="orbstack", seed=5):

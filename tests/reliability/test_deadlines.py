@@ -18,7 +18,12 @@ RUNPOD_BODY = b'{"pods": []}' + b" " * 30
 
 def test_lambda_call_ends_at_its_deadline() -> None:
     with trickling_server(LAMBDA_BODY, interval=0.1) as url:
-        settings = {"base_url": url + "/api/v1", "api_key": "key-123456", "timeout": 0.5, "request_interval": 0}
+        settings = {
+            "base_url": url + "/api/v1",
+            "api_key": "key-123456",
+            "timeout": 0.5,
+            "request_interval": 0,
+        }
         provider = LambdaProvider(resolve_settings(LambdaSettings, settings, provider="lambda"))
         try:
             with pytest.raises(ProviderError) as caught:

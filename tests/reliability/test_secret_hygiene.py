@@ -41,7 +41,7 @@ def test_botocore_debug_logs_show_no_credentials(caplog: pytest.LogCaptureFixtur
 
     token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789"
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="botocore")
     with test_double() as settings:
         given: dict[str, Any] = {
             **settings,
@@ -78,4 +78,5 @@ def test_the_filter_redacts_records_of_child_loggers_and_handlers_it_does_not_ow
     )
     assert record.getMessage() == "sending ***"
     other = logging.LogRecord("app", logging.INFO, __file__, 1, "kept %s", ("registered-secret-42",), None)
-    assert SecretFilter().filter(other) and other.getMessage() == "kept ***"
+    assert SecretFilter().filter(other)
+    assert other.getMessage() == "kept ***"

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import attrs
 from attrs import field, frozen
@@ -70,6 +71,34 @@ class DriftKind(_Choice):
     STATUS_CHANGED = "status_changed"
 
 
+def _networkconfig_security_group_ids(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("NetworkConfig.security_group_ids")(value)
+
+
+def _spawnoptions_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("SpawnOptions.tags")(value)
+
+
+def _spawnoptions_ssh_key_names(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("SpawnOptions.ssh_key_names")(value)
+
+
+def _spawnoptions_volumes(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("SpawnOptions.volumes")(value)
+
+
+def _providerinstance_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("ProviderInstance.tags")(value)
+
+
+def _listfilter_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("ListFilter.tags")(value)
+
+
+def _bootstrapconfig_env(value: object) -> dict[Any, Any]:
+    return v.to_str_map("BootstrapConfig.env")(value)
+
+
 def _status_map(value: object) -> dict[str, InstanceStatus]:
     if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
         raise ValueError(f"HeartbeatTask.expected must map instance ids to statuses, got {value!r}")
@@ -90,7 +119,7 @@ class NetworkConfig:
 
     subnet_id: str | None = field(default=None, validator=v.text(optional=True))
     security_group_ids: tuple[str, ...] = field(
-        default=(), converter=v.to_tuple("NetworkConfig.security_group_ids"), validator=v.items_of(str)
+        default=(), converter=_networkconfig_security_group_ids, validator=v.items_of(str)
     )
     assign_public_ip: bool = field(default=True, validator=v.of_type(bool))
 
@@ -131,19 +160,17 @@ class SpawnOptions:
     bootstrap: BootstrapScript | None = field(
         default=None, validator=v.of_type(BootstrapScript, optional=True)
     )
-    tags: Mapping[str, str] = field(
-        factory=dict, converter=v.to_str_map("SpawnOptions.tags"), validator=v.string_map()
-    )
+    tags: Mapping[str, str] = field(factory=dict, converter=_spawnoptions_tags, validator=v.string_map())
     idempotency_key: str | None = field(
         default=None, validator=v.text(optional=True, pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
     )
     ssh_key_names: tuple[str, ...] = field(
-        default=(), converter=v.to_tuple("SpawnOptions.ssh_key_names"), validator=v.items_of(str)
+        default=(), converter=_spawnoptions_ssh_key_names, validator=v.items_of(str)
     )
     gpu_count: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
     disk_gb: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
     volumes: tuple[VolumeAttachment, ...] = field(
-        default=(), converter=v.to_tuple("SpawnOptions.volumes"), validator=v.items_of(VolumeAttachment)
+        default=(), converter=_spawnoptions_volumes, validator=v.items_of(VolumeAttachment)
     )
     network: NetworkConfig | None = field(default=None, validator=v.of_type(NetworkConfig, optional=True))
 
@@ -163,7 +190,7 @@ class ProviderInstance:
     public_ip: str | None = None
     private_ip: str | None = None
     created_at: datetime | None = None
-    tags: Mapping[str, str] = field(factory=dict, converter=v.to_str_map("ProviderInstance.tags"))
+    tags: Mapping[str, str] = field(factory=dict, converter=_providerinstance_tags)
     spot: bool = False
     status_reason: str | None = None
     # Set by the provider when it reclaimed this spot instance (not when a user stopped or terminated it).
@@ -188,9 +215,7 @@ class ListFilter:
 
     statuses: frozenset[InstanceStatus] | None = field(default=None, converter=_statuses)
     region: str | None = field(default=None, validator=v.text(optional=True))
-    tags: Mapping[str, str] = field(
-        factory=dict, converter=v.to_str_map("ListFilter.tags"), validator=v.string_map()
-    )
+    tags: Mapping[str, str] = field(factory=dict, converter=_listfilter_tags, validator=v.string_map())
     name_prefix: str | None = field(default=None, validator=v.of_type(str, optional=True))
 
     def matches(self, instance: ProviderInstance) -> bool:
@@ -214,7 +239,7 @@ class BootstrapConfig:
     )
     env: Mapping[str, str] = field(
         factory=dict,
-        converter=v.to_str_map("BootstrapConfig.env"),
+        converter=_bootstrapconfig_env,
         validator=v.string_map(key_pattern=r"[A-Za-z_][A-Za-z0-9_]{0,127}"),
     )
     tailscale_auth_key: str | None = field(default=None, repr=False, validator=v.token(optional=True))

@@ -89,8 +89,8 @@ def decode_json(raw: bytes | str) -> Any:
         return json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("the JSON is nested too deeply") from None
-    except UnicodeError as exc:
-        raise ValueError(f"the JSON is not valid UTF-8: {exc.reason}") from None
+    except UnicodeError:
+        raise ValueError("the JSON is not valid UTF-8") from None
 
 
 @contextmanager
