@@ -84,13 +84,22 @@ def test_server_errors_are_unavailable_and_retryable(
     assert caught.value.retryable
 
 
-def test_an_unknown_client_error_is_internal_with_the_cause_chained(
-    provider: AWSProvider, control: Ec2Control
+@pytest.mark.parametrize(
+    ("aws_code", "status", "expected"),
+    [
+        # A refusal the table does not name is the request's fault; an unnamed limit is a quota.
+        ("SomethingNew", 400, ErrorCode.INVALID_SPEC),
+        ("TagLimitExceeded", 400, ErrorCode.QUOTA_EXCEEDED),
+        ("SomethingNew", 503, ErrorCode.UNAVAILABLE),
+    ],
+)
+def test_an_unknown_client_error_is_classified_never_internal(
+    provider: AWSProvider, control: Ec2Control, aws_code: str, status: int, expected: ErrorCode
 ) -> None:
-    control.inject("DescribeInstances", "SomethingNew", status=400)
+    control.inject("DescribeInstances", aws_code, status=status)
     with pytest.raises(ProviderError) as caught:
         provider.list_instances()
-    assert caught.value.code is ErrorCode.INTERNAL
+    assert caught.value.code is expected
     assert type(caught.value.__cause__).__name__ == "ClientError"
 
 

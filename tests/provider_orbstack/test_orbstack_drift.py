@@ -10,6 +10,7 @@ from provider_core import (
     ProviderHandle,
     ProviderRegistry,
     SpawnOptions,
+    sweep_candidates,
 )
 from provider_core.testing.memory import registration as memory_registration
 from provider_orbstack.chaos import ORPHAN_TAG, RETAG_TAG, ChaosConfig, Drift, ProviderChaos, enable_chaos
@@ -128,3 +129,20 @@ def test_drift_on_another_provider(registry: ProviderRegistry) -> None:
         report = memory.reconcile(dict.fromkeys(ids, InstanceStatus.RUNNING))
     kinds = sorted(d.kind.value for d in report.drift)
     assert kinds == ["missing", "unexpected", "unexpected"]
+
+
+def test_drift_does_not_outlive_terminate(
+    registry: ProviderRegistry, handle: ProviderHandle, clock: Clock
+) -> None:
+    expected = spawn_running(handle, clock, 3)
+    drift = Drift(status={"error": 2, "stopped": 1})
+    with enable_chaos(registry, ProviderChaos(drift=drift), provider="orbstack", seed=5):
+        assert {i.status for i in handle.list_instances()} == {InstanceStatus.ERROR, InstanceStatus.STOPPED}
+        for instance_id in expected:
+            handle.terminate(instance_id)
+        clock.advance(5.0)
+        # The control plane converges: nothing left to reconcile or sweep, now or on any later look.
+        for _ in range(3):
+            assert sweep_candidates(handle) == []
+            assert handle.reconcile({}).drift == ()
+    assert sweep_candidates(handle) == []

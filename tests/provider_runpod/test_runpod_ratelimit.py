@@ -9,6 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 from provider_core import ErrorCode, ProviderError
+from provider_core.author import MAX_SERVER_WAIT
 from provider_runpod import RunPodProvider
 from provider_runpod._ratelimit import RateLimiter, parse_structured_list
 from provider_runpod.testing import Emulator
@@ -62,11 +63,11 @@ def test_retry_after_as_an_http_date_pauses_too(clock: FakeClock) -> None:
 
 def test_a_wait_longer_than_max_wait_fails_fast(clock: FakeClock) -> None:
     limiter = RateLimiter(clock=clock, sleep=clock.sleep, max_wait=5)
-    limiter.observe({"retry-after": "3600"}, 429)
+    limiter.observe({"retry-after": "120"}, 429)
     with pytest.raises(ProviderError) as caught:
         limiter.acquire()
     assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
-    assert caught.value.retry_after == 3600
+    assert caught.value.retry_after == 120
     assert clock.sleeps == []
 
 
@@ -93,3 +94,29 @@ def test_provider_honours_retry_after_before_its_next_request(
     provider.list_instances()  # waits the 15 s it was told, then succeeds
     assert clock.sleeps[-1] == pytest.approx(15)
     assert [e.status for e in emulator.exchanges] == [200, 429, 200]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"retry-after": "1e400"},
+        {"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"},
+        {"ratelimit": '"minute";r=0;t=1e400'},
+        {"ratelimit": '"minute";r=0;t=' + "9" * 400},
+        {"ratelimit-policy": '"forever";q=1;w=' + "9" * 400},
+        {"ratelimit-policy": '"many";q=' + "9" * 400 + ";w=60"},
+    ],
+)
+def test_a_hostile_wait_cannot_poison_the_limiter(clock: FakeClock, headers: dict[str, str]) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.observe(headers, 429)
+    waits: list[float | None] = []
+    try:
+        limiter.acquire()
+    except ProviderError as exc:
+        waits.append(exc.retry_after)
+    # The wait the server asked for is honoured only up to the core's cap: never "retry after inf s".
+    assert all(w is not None and 0 < w <= MAX_SERVER_WAIT for w in waits)
+    clock.sleep(MAX_SERVER_WAIT)
+    limiter.acquire()
+    limiter.acquire()  # a learned policy of q=1 over an endless window would block this one for ever

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -111,20 +112,33 @@ def as_provider_error(exc: BaseException, provider: str) -> ProviderError:
     return wrapped
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """An HTTP Retry-After header as seconds (delta-seconds or an HTTP date); None when absent or junk."""
-    if value is None or not value.strip():
+# The longest wait a server may impose. A longer one (`Retry-After: 1e400`, a year-9999 date, a huge
+# RateLimit window) is junk or hostile: honouring it would stall every later call until the process ends.
+MAX_SERVER_WAIT = 300.0
+
+
+def cap_wait(seconds: float) -> float | None:
+    """A server-supplied wait as seconds in [0, MAX_SERVER_WAIT]; None when it is not a number (NaN)."""
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_SERVER_WAIT)
+
+
+def parse_retry_after(value: object, *, now: datetime | None = None) -> float | None:
+    """An HTTP Retry-After header as seconds (delta-seconds or an HTTP date), capped at MAX_SERVER_WAIT;
+    None when absent or junk. Never raises: the value comes from a server."""
+    if not isinstance(value, str) or not value.strip():
         return None
     try:
-        return max(0.0, float(value))
+        return cap_wait(float(value))
     except ValueError:
         pass
     from email.utils import parsedate_to_datetime  # only HTTP dates need it; keeps discovery light
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return cap_wait((when - (now or datetime.now(UTC))).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

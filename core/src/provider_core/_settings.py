@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 import attrs
 from attrs import frozen
 
+from provider_core import _secrets
 from provider_core._parsers import text
+from provider_core._secrets import redact as redact  # the contract scrubs errors with it
 
 T = TypeVar("T")
 _METADATA_KEY = "provider_core.setting"
@@ -83,7 +85,8 @@ def resolve_settings(
 ) -> T:
     """Build settings_type from explicit values, then the environment, then the defaults.
 
-    A bad value raises ValueError naming the provider and the setting; a secret's value is never shown.
+    A bad value raises ValueError naming the provider and the setting; a secret's value is never shown,
+    and every secret resolved is registered with the log filter (`provider_core._secrets`).
     """
     declared = declared_settings(settings_type)
     check_names(provider, declared, given)
@@ -97,6 +100,9 @@ def resolve_settings(
             values[item.name] = item.default
             continue
         values[item.name] = _parsed(item, raw, provider)
+        if item.secret:
+            # From here on the log filter hides it, whichever library would print it.
+            _secrets.register(values[item.name])
     return settings_type(**values)
 
 
@@ -117,14 +123,3 @@ def _check_secret(value: Any) -> None:
     # A control character in a key would add header lines or break a config file (and reveal itself).
     if isinstance(value, str) and any(not c.isprintable() or c.isspace() for c in value):
         raise ValueError("a secret must not contain spaces or control characters (value not shown)")
-
-
-def redact(text_: str, secrets: Any) -> str:
-    """text with every secret value replaced by ***.
-
-    Values under 6 characters are not replaced: hiding every occurrence of two common characters would
-    mangle the text and reveal the secret by what it hides.
-    """
-    for secret in sorted((s for s in secrets if isinstance(s, str) and len(s) >= 6), key=len, reverse=True):
-        text_ = text_.replace(secret, "***")
-    return text_

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import attrs
 from attrs import field, frozen
@@ -70,19 +71,37 @@ class DriftKind(_Choice):
     STATUS_CHANGED = "status_changed"
 
 
-def _str_map(value: Mapping[str, str] | None) -> dict[str, str]:
-    return dict(value) if value is not None else {}
+def _networkconfig_security_group_ids(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("NetworkConfig.security_group_ids")(value)
 
 
-def _strings(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+def _spawnoptions_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("SpawnOptions.tags")(value)
 
 
-def _volumes(value: Iterable[VolumeAttachment]) -> tuple[VolumeAttachment, ...]:
-    return tuple(value)
+def _spawnoptions_ssh_key_names(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("SpawnOptions.ssh_key_names")(value)
 
 
-def _status_map(value: Mapping[str, str]) -> dict[str, InstanceStatus]:
+def _spawnoptions_volumes(value: object) -> tuple[Any, ...]:
+    return v.to_tuple("SpawnOptions.volumes")(value)
+
+
+def _providerinstance_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("ProviderInstance.tags")(value)
+
+
+def _listfilter_tags(value: object) -> dict[Any, Any]:
+    return v.to_str_map("ListFilter.tags")(value)
+
+
+def _bootstrapconfig_env(value: object) -> dict[Any, Any]:
+    return v.to_str_map("BootstrapConfig.env")(value)
+
+
+def _status_map(value: object) -> dict[str, InstanceStatus]:
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f"HeartbeatTask.expected must map instance ids to statuses, got {value!r}")
     return {key: InstanceStatus(status) for key, status in value.items()}
 
 
@@ -99,7 +118,9 @@ class NetworkConfig:
     """Where an instance is placed on the provider's network (capability `custom_networking`)."""
 
     subnet_id: str | None = field(default=None, validator=v.text(optional=True))
-    security_group_ids: tuple[str, ...] = field(default=(), converter=_strings, validator=v.items_of(str))
+    security_group_ids: tuple[str, ...] = field(
+        default=(), converter=_networkconfig_security_group_ids, validator=v.items_of(str)
+    )
     assign_public_ip: bool = field(default=True, validator=v.of_type(bool))
 
 
@@ -108,13 +129,15 @@ class BootstrapScript:
     """A rendered bootstrap: content, its format and the SHA-256 hex digest of its UTF-8 bytes."""
 
     # The content carries the instance token, so it stays out of repr.
-    content: str = field(repr=False, validator=v.of_type(str))
+    content: str = field(repr=False, validator=v.text(empty=True, max_len=16 * 1024 * 1024))
     format: BootstrapFormat = field(converter=BootstrapFormat)
-    checksum: str = field()
+    checksum: str = field(validator=v.text(max_len=64))
 
     @checksum.default
     def _checksum(self) -> str:
-        return sha256_hex(self.content)
+        # Defaults run before validators: content that is not text gets none and fails its own check.
+        text = isinstance(self.content, str) and v.is_unicode(self.content)
+        return sha256_hex(self.content) if text else "-"
 
     def verify(self) -> bool:
         return self.checksum == sha256_hex(self.content)
@@ -137,15 +160,17 @@ class SpawnOptions:
     bootstrap: BootstrapScript | None = field(
         default=None, validator=v.of_type(BootstrapScript, optional=True)
     )
-    tags: Mapping[str, str] = field(factory=dict, converter=_str_map, validator=v.string_map())
+    tags: Mapping[str, str] = field(factory=dict, converter=_spawnoptions_tags, validator=v.string_map())
     idempotency_key: str | None = field(
         default=None, validator=v.text(optional=True, pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
     )
-    ssh_key_names: tuple[str, ...] = field(default=(), converter=_strings, validator=v.items_of(str))
+    ssh_key_names: tuple[str, ...] = field(
+        default=(), converter=_spawnoptions_ssh_key_names, validator=v.items_of(str)
+    )
     gpu_count: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
     disk_gb: int | None = field(default=None, validator=v.positive(optional=True, whole=True))
     volumes: tuple[VolumeAttachment, ...] = field(
-        default=(), converter=_volumes, validator=v.items_of(VolumeAttachment)
+        default=(), converter=_spawnoptions_volumes, validator=v.items_of(VolumeAttachment)
     )
     network: NetworkConfig | None = field(default=None, validator=v.of_type(NetworkConfig, optional=True))
 
@@ -165,7 +190,7 @@ class ProviderInstance:
     public_ip: str | None = None
     private_ip: str | None = None
     created_at: datetime | None = None
-    tags: Mapping[str, str] = field(factory=dict, converter=_str_map)
+    tags: Mapping[str, str] = field(factory=dict, converter=_providerinstance_tags)
     spot: bool = False
     status_reason: str | None = None
     # Set by the provider when it reclaimed this spot instance (not when a user stopped or terminated it).
@@ -181,7 +206,7 @@ def _statuses(value: object) -> frozenset[InstanceStatus] | None:
         return None
     if isinstance(value, str):
         value = [value]
-    return frozenset(InstanceStatus(s) for s in value)  # type: ignore[attr-defined]
+    return frozenset(InstanceStatus(s) for s in v.to_tuple("ListFilter.statuses")(value))
 
 
 @frozen
@@ -190,7 +215,7 @@ class ListFilter:
 
     statuses: frozenset[InstanceStatus] | None = field(default=None, converter=_statuses)
     region: str | None = field(default=None, validator=v.text(optional=True))
-    tags: Mapping[str, str] = field(factory=dict, converter=_str_map, validator=v.string_map())
+    tags: Mapping[str, str] = field(factory=dict, converter=_listfilter_tags, validator=v.string_map())
     name_prefix: str | None = field(default=None, validator=v.of_type(str, optional=True))
 
     def matches(self, instance: ProviderInstance) -> bool:
@@ -207,14 +232,17 @@ class BootstrapConfig:
     """What a new instance needs to join the control plane; secrets never appear in repr."""
 
     control_plane_url: str = field(validator=v.text(pattern=r"https?://[^\s'\"`$\\]+", max_len=2048))
-    instance_token: str = field(repr=False, validator=v.text())
+    # It lands in a header file curl reads: a CR/LF would add header lines.
+    instance_token: str = field(repr=False, validator=v.token())
     agent_version: str = field(
         default="latest", validator=v.text(pattern=r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")
     )
     env: Mapping[str, str] = field(
-        factory=dict, converter=_str_map, validator=v.string_map(key_pattern=r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+        factory=dict,
+        converter=_bootstrapconfig_env,
+        validator=v.string_map(key_pattern=r"[A-Za-z_][A-Za-z0-9_]{0,127}"),
     )
-    tailscale_auth_key: str | None = field(default=None, repr=False, validator=v.text(optional=True))
+    tailscale_auth_key: str | None = field(default=None, repr=False, validator=v.token(optional=True))
     hostname: str | None = field(
         default=None,
         validator=v.text(
@@ -245,14 +273,15 @@ class SpotRequest:
     status: SpotRequestStatus = field(converter=SpotRequestStatus)
     instance_type: str | None = None
     region: str | None = None
-    max_price_per_hour: float | None = None
+    max_price_per_hour: float | None = field(default=None, validator=v.positive(optional=True))
     instance_id: str | None = None
 
 
 @frozen
 class SpotPrice:
-    instance_type: str
-    price_per_hour: float
+    instance_type: str = field(validator=v.text())
+    # A price of 0, below 0, NaN or inf is no price: bidding it would be nonsense.
+    price_per_hour: float = field(validator=v.positive())
     region: str | None = None
     zone: str | None = None
     timestamp: datetime | None = None

@@ -8,11 +8,12 @@ from provider_core import _parsers as parsers
 from provider_core._bootstrap import render_bootstrap, render_cloud_init, render_shell
 from provider_core._contract import RESERVED_TAG_PREFIX, managed_tags
 from provider_core._convert import materialize, project
-from provider_core._errors import as_provider_error, parse_retry_after
+from provider_core._errors import MAX_SERVER_WAIT, as_provider_error, cap_wait, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
 from provider_core._provider import ManagedResource, Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
+from provider_core._secrets import scrubbed
 from provider_core._settings import (
     Setting,
     UnknownSetting,
@@ -22,13 +23,24 @@ from provider_core._settings import (
     setting,
 )
 from provider_core._types import GONE_STATUSES, IDEMPOTENCY_TAG, MANAGED_TAG, sha256_hex
+from provider_core._wire import (
+    Deadline,
+    DeadlineExceeded,
+    decode_json,
+    path_segment,
+    read_body,
+    server_answer,
+)
 
 __all__ = [
     "GONE_STATUSES",
     "IDEMPOTENCY_TAG",
     "MANAGED_TAG",
+    "MAX_SERVER_WAIT",
     "RESERVED_TAG_PREFIX",
     "ComplianceProfile",
+    "Deadline",
+    "DeadlineExceeded",
     "ManagedResource",
     "Offerings",
     "Provider",
@@ -38,18 +50,24 @@ __all__ = [
     "UnknownSetting",
     "WorkflowContext",
     "as_provider_error",
+    "cap_wait",
     "declared_settings",
+    "decode_json",
     "lazy_exports",
     "managed_tags",
     "materialize",
     "parse_retry_after",
     "parsers",
+    "path_segment",
     "project",
+    "read_body",
     "redact",
     "render_bootstrap",
     "render_cloud_init",
     "render_shell",
     "resolve_settings",
+    "scrubbed",
+    "server_answer",
     "setting",
     "sha256_hex",
 ]

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from provider_aws._errors import PROVIDER, map_error
@@ -71,9 +72,13 @@ class Ec2Access:
             retries={"total_max_attempts": 1, "mode": "standard"},
             user_agent_extra="provider-core-aws",
         )
+        # botocore's timeouts bound each connect and each read; a server trickling its answer would still
+        # hold a call for minutes. Each call runs on a worker and the caller waits at most this long.
+        self.call_deadline = settings.connect_timeout + settings.read_timeout
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._calls: ThreadPoolExecutor | None = None
         self._known_regions: frozenset[str] | None = None
 
     @property
@@ -103,10 +108,21 @@ class Ec2Access:
         return cast("EC2Client", self.client(region))
 
     def call(self, region: str, fn: Callable[[EC2Client], T]) -> T:
-        """Run fn with the region's EC2 client, translating every failure."""
+        """Run fn with the region's EC2 client, translating every failure; UNAVAILABLE past the deadline."""
         client = self.ec2(region)
+        with self._lock:
+            if self._calls is None:
+                self._calls = ThreadPoolExecutor(max_workers=32, thread_name_prefix="provider-aws-call")
+            calls = self._calls
+        future = calls.submit(fn, client)
         try:
-            return fn(client)
+            return future.result(timeout=self.call_deadline)
+        except FuturesTimeout:
+            # The abandoned request ends with its own read timeout; its outcome is unknown, as with any
+            # timeout, which is what UNAVAILABLE tells a caller.
+            raise ProviderError(
+                ErrorCode.UNAVAILABLE, f"EC2 did not answer within {self.call_deadline:g}s", provider=PROVIDER
+            ) from None
         except ProviderError:
             raise
         except Exception as exc:
@@ -151,10 +167,13 @@ class Ec2Access:
 
     def close(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
+            pools = [self._pool, self._calls]
+            self._pool = self._calls = None
             clients = list(self._clients.values())
             self._clients.clear()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for pool in pools:
+            if pool is not None:
+                # A call abandoned at its deadline may still be reading: closing does not wait for it.
+                pool.shutdown(wait=pool is not pools[1], cancel_futures=True)
         for client in clients:
             client.close()

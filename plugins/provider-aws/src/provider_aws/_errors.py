@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provider_core import ErrorCode, ProviderError
+from provider_core.author import parse_retry_after
 
 PROVIDER = "aws"
 
@@ -73,11 +74,17 @@ def code_for(error_code: str, http_status: int | None = None) -> ErrorCode:
         return ErrorCode.NOT_FOUND
     if error_code.endswith(".Malformed"):
         return ErrorCode.INVALID_SPEC
-    if http_status is not None and http_status >= 500:
-        return ErrorCode.UNAVAILABLE
+    # TagLimitExceeded, RouteLimitExceeded, ...: an account or resource limit (RequestLimitExceeded, the
+    # throttle, is named in the table).
+    if error_code.endswith("LimitExceeded"):
+        return ErrorCode.QUOTA_EXCEEDED
     if http_status in (401, 403):
         return ErrorCode.AUTH_ERROR
-    return ErrorCode.INTERNAL
+    # EC2 refused the request for a reason the table does not name: the request, not the server, is at
+    # fault. Anything else from the server (5xx, or no status at all) is the server's failure.
+    if http_status is not None and 400 <= http_status < 500:
+        return ErrorCode.INVALID_SPEC
+    return ErrorCode.UNAVAILABLE
 
 
 def map_error(exc: BaseException, *, provider: str = PROVIDER) -> ProviderError:
@@ -114,10 +121,4 @@ def aws_code(error: BaseException) -> str | None:
 
 def _retry_after(meta: dict[str, object]) -> float | None:
     headers = meta.get("HTTPHeaders")
-    if not isinstance(headers, dict):
-        return None
-    value = headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    return parse_retry_after(headers.get("retry-after")) if isinstance(headers, dict) else None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from provider_core import ErrorCode, ProviderError
+from provider_core.author import Deadline, DeadlineExceeded, decode_json, path_segment, read_body, scrubbed
 from provider_lambda._errors import PROVIDER, error_for_response, invalid_spec, unavailable
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
 from provider_lambda._settings import LambdaSettings
@@ -19,7 +19,7 @@ USER_AGENT = "provider-lambda/0.1 (provider-core)"
 
 def segment(value: str) -> str:
     """A path segment that cannot escape its place in the URL."""
-    return quote(value, safe="")
+    return path_segment(value, PROVIDER)
 
 
 class LambdaClient:
@@ -78,26 +78,34 @@ class LambdaClient:
         http = self._client()
         context = f"{method} {path}"
         self._limiter.acquire(*buckets)
+        # httpx's timeout bounds each read; the deadline bounds the whole call, so a server trickling its
+        # answer cannot hold it for longer than `timeout`.
+        deadline = Deadline(self._settings.timeout)
         try:
-            response = http.request(method, path, json=body)
+            with http.stream(method, path, json=body) as response:
+                raw = read_body(response.iter_bytes(), deadline)
         except (httpx.InvalidURL, UnicodeError) as exc:
             # Neither is an httpx.HTTPError; the paths are ours and quoted, so the base URL is at fault
             # (UnicodeError: a host name IDNA rejects, which the settings' parse cannot see).
             raise self._bad_url(exc) from exc
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, DeadlineExceeded) as exc:
             raise unavailable(f"{context}: timed out after {self._settings.timeout:g}s") from exc
         except httpx.TransportError as exc:
             raise unavailable(f"{context}: {type(exc).__name__}: could not reach the API") from exc
         except httpx.HTTPError as exc:
             raise unavailable(f"{context}: {type(exc).__name__}") from exc
+        except ValueError as exc:  # the body was larger than any answer of the API
+            raise unavailable(f"{context}: {exc}") from exc
         try:
-            payload = response.json()
+            payload = decode_json(raw)
         except ValueError:
             payload = None
         if not response.is_success:
-            raise error_for_response(
+            error = error_for_response(
                 response.status_code, payload, response.headers.get("Retry-After"), context=context
             )
+            # The server's own words are copied into the message: one echoing the key must not leak it.
+            raise scrubbed(error, [self._settings.api_key])
         if not isinstance(payload, dict) or "data" not in payload:
             raise unavailable(f"{context}: HTTP {response.status_code} without the documented JSON envelope")
         return payload["data"]

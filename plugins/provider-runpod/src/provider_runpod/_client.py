@@ -7,11 +7,17 @@ loads it. The API key travels in the Authorization header only; it is scrubbed f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import parse_retry_after
+from provider_core.author import (
+    Deadline,
+    DeadlineExceeded,
+    decode_json,
+    parse_retry_after,
+    path_segment,
+    read_body,
+)
 from provider_runpod._errors import PROVIDER, graphql_error, http_error, transport_error
 from provider_runpod._ratelimit import RateLimiter
 
@@ -21,7 +27,7 @@ if TYPE_CHECKING:
 
 def pod_path(pod_id: str, suffix: str = "") -> str:
     """A pod's path with its id escaped, so no id can reach another endpoint."""
-    return f"/pods/{quote(pod_id, safe='')}{suffix}"
+    return f"/pods/{path_segment(pod_id, PROVIDER)}{suffix}"
 
 
 class RunPodClient:
@@ -37,6 +43,7 @@ class RunPodClient:
         import httpx
 
         self._key = api_key
+        self._timeout = timeout
         self._base_url = base_url.rstrip("/")
         self._graphql_url = graphql_url
         self._limiter = limiter
@@ -87,25 +94,36 @@ class RunPodClient:
             raise ProviderError(ErrorCode.UNAVAILABLE, f"{what}: the answer had no data", provider=PROVIDER)
         return data
 
-    def _send(self, method: str, url: str, *, what: str, json: Any) -> httpx.Response:
+    def _send(self, method: str, url: str, *, what: str, json: Any) -> _Answer:
         import httpx
 
         self._limiter.acquire()
         headers = {"Authorization": f"Bearer {self._key}"}
+        # httpx's timeout bounds each read; the deadline bounds the whole call, so a server trickling its
+        # answer cannot hold it for longer than `timeout`.
+        deadline = Deadline(self._timeout)
         try:
-            response = self._http.request(method, url, json=json, headers=headers)
-        except httpx.HTTPError as exc:
+            with self._http.stream(method, url, json=json, headers=headers) as response:
+                raw = read_body(response.iter_bytes(), deadline)
+        except (httpx.HTTPError, httpx.InvalidURL, DeadlineExceeded, ValueError) as exc:
+            # ValueError: a body larger than any answer of the API.
             raise transport_error(exc, what=what, secret=self._key) from exc
         self._limiter.observe(response.headers, response.status_code)
-        return response
+        return _Answer(response.status_code, response.headers, raw)
 
-    def _error(self, response: httpx.Response, body: Any, what: str) -> ProviderError:
+    def _error(self, response: _Answer, body: Any, what: str) -> ProviderError:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return http_error(response.status_code, body, what=what, retry_after=retry_after, secret=self._key)
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+class _Answer(NamedTuple):
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def _json_or_none(response: _Answer) -> Any:
     try:
-        return response.json()
+        return decode_json(response.content)
     except ValueError:
         return None

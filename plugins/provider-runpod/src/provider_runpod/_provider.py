@@ -23,7 +23,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import Provider, TagAndList
+from provider_core.author import Provider, TagAndList, server_answer
 from provider_runpod._client import RunPodClient, pod_path
 from provider_runpod._errors import PROVIDER
 from provider_runpod._pods import create_body, spot_input
@@ -267,14 +267,8 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
 
 
 def _pod(body: Any) -> RunPodInstance:
-    try:
+    with server_answer(PROVIDER, "RunPod answered a malformed pod"):
         return instance_from_pod(body)
-    except (TypeError, ValueError) as exc:
-        raise ProviderError(
-            ErrorCode.UNAVAILABLE,
-            f"RunPod answered a malformed pod ({type(exc).__name__})",
-            provider=PROVIDER,
-        ) from exc
 
 
 def _not_found(pod_id: str) -> ProviderError:

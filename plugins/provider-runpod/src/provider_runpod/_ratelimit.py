@@ -16,9 +16,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import parse_retry_after
+from provider_core.author import cap_wait, parse_retry_after
 from provider_runpod._errors import PROVIDER
 
+_MAX_QUOTA = 1_000_000
+_MAX_WINDOW = 86_400.0
 _PARAM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -104,8 +106,9 @@ class RateLimiter:
                 self._learn_policy(parse_structured_list(policy))
             if state:
                 for params in parse_structured_list(state).values():
-                    if params.get("r", 1) <= 0 and "t" in params:
-                        self._not_before = max(self._not_before, now + params["t"])
+                    reset = cap_wait(params["t"]) if "t" in params else None
+                    if params.get("r", 1) <= 0 and reset is not None:
+                        self._not_before = max(self._not_before, now + reset)
             if retry_after is not None:
                 self._not_before = max(self._not_before, now + retry_after)
         return retry_after
@@ -113,7 +116,9 @@ class RateLimiter:
     def _learn_policy(self, members: Mapping[str, Mapping[str, float]]) -> None:
         for name, params in members.items():
             quota, width = params.get("q"), params.get("w")
-            if quota is None or width is None or quota < 1 or width <= 0:
+            # A window longer than a day (the longest RunPod documents) or a quota too large to count would
+            # turn one hostile header into a limit no request passes (or an OverflowError): ignored.
+            if quota is None or width is None or not (1 <= quota <= _MAX_QUOTA and 0 < width <= _MAX_WINDOW):
                 continue
             current = self._windows.get(name)
             if current is not None and current[:2] == (int(quota), width):

@@ -172,6 +172,10 @@ class ChaosState:
             elif method == "terminate":
                 self._usage.pop(subject, None)
                 self._orphans.pop(subject, None)
+                # Drift describes a machine that lives; one terminated is gone, whatever drifted before,
+                # or reconcile and sweep would chase a phantom for ever.
+                self._drifted.pop(subject, None)
+                self._retagged.discard(subject)
             elif method == "list_instances":
                 return self._observe(list(result or ()), wanted, method)
             elif method == "get_instance":
@@ -193,7 +197,8 @@ class ChaosState:
         self._choose(listed, method)
         shown = []
         for instance in listed:
-            kind = self._drifted.get(instance.id)
+            # A machine the provider reports gone stays gone: drift never brings one back.
+            kind = None if instance.status in GONE else self._drifted.get(instance.id)
             if kind == "vanish":
                 continue
             if kind == "spot":
