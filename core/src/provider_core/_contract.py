@@ -20,7 +20,7 @@ from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderErr
 from provider_core._hookspecs import compile_hook, hookimpl
 from provider_core._methods import METHODS, Method
 from provider_core._provider import Provider
-from provider_core._settings import redact
+from provider_core._secrets import scrubbed
 from provider_core._types import (
     GONE_STATUSES,
     IDEMPOTENCY_TAG,
@@ -113,15 +113,12 @@ class ContractPlugin:
         """What a caller sees for a provider's failure: a ProviderError (anything else is INTERNAL, chained),
         with the registered secret values scrubbed from its message (and the original then dropped)."""
         error = as_provider_error(exc, self.name)
-        if self._secrets and redact(error.message, self._secrets) != error.message:
-            error = ProviderError(
-                error.code,
-                redact(error.message, self._secrets),
-                provider=error.provider,
-                retry_after=error.retry_after,
-            )
-            error.__suppress_context__ = True
-        return error
+        clean = scrubbed(error, self._secrets)
+        if clean is not error:
+            # The original may quote the secret too: it is dropped, not chained.
+            clean.__cause__ = None
+            clean.__suppress_context__ = True
+        return clean
 
     def _run(self, method: str, *args: Any) -> Any:
         try:

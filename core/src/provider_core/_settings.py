@@ -15,7 +15,7 @@ from attrs import frozen
 
 from provider_core import _secrets
 from provider_core._parsers import text
-from provider_core._secrets import redact as redact  # the contract scrubs errors with it
+from provider_core._secrets import redact
 
 T = TypeVar("T")
 _METADATA_KEY = "provider_core.setting"

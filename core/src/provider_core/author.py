@@ -13,12 +13,11 @@ from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
 from provider_core._provider import ManagedResource, Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
-from provider_core._secrets import scrubbed
+from provider_core._secrets import redact, scrubbed
 from provider_core._settings import (
     Setting,
     UnknownSetting,
     declared_settings,
-    redact,
     resolve_settings,
     setting,
 )
