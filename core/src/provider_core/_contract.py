@@ -123,7 +123,9 @@ class ContractPlugin:
     def _run(self, method: str, *args: Any) -> Any:
         try:
             return getattr(self.provider, method)(*args)
-        except (Exception, SystemExit) as exc:  # a provider calling sys.exit() must not end the host
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a provider calling sys.exit() must not end the host
             raise self._failure(exc)  # noqa: B904 - _failure chains (or, for a secret, drops) exc
 
     def _run_tolerating_not_found(self, method: str, *args: Any) -> Any:
@@ -133,7 +135,9 @@ class ContractPlugin:
             if exc.code is ErrorCode.NOT_FOUND:
                 return None
             raise self._failure(exc)  # noqa: B904
-        except (Exception, SystemExit) as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
             raise self._failure(exc)  # noqa: B904
 
     def _managed(self, provider_id: str) -> ProviderInstance | None:

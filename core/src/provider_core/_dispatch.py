@@ -13,6 +13,7 @@ from typing import Any
 
 import pluggy
 
+from provider_core._errors import ProviderError, as_provider_error
 from provider_core._hookspecs import PROJECT, add_specs
 from provider_core._lifecycle import DefaultHeartbeat
 
@@ -63,6 +64,33 @@ class HookBoard:
             if self._adapters.pop(plugin, None) is not None:
                 self.manager.unregister(plugin)
                 self.generation += 1
+
+    def failure(self, exc: BaseException, provider: str) -> ProviderError:
+        """exc as a ProviderError naming who raised it: the plugin whose hook implementation is the
+        innermost on the traceback, else the provider. Computed only when something failed."""
+        if isinstance(exc, ProviderError):
+            return exc
+        owners: dict[object, str] = {}
+        with self._lock:
+            for name, plugin in self.manager.list_name_plugin():
+                if plugin in self._adapters:
+                    continue  # the provider's own plugin: its failures are the provider's
+                for hook_caller in self.manager.get_hookcallers(plugin) or []:
+                    for impl in hook_caller.get_hookimpls():
+                        if impl.plugin is plugin:
+                            owners[impl.function.__code__] = name
+        culprit = None
+        trace = exc.__traceback__
+        while trace is not None:
+            culprit = owners.get(trace.tb_frame.f_code, culprit)
+            trace = trace.tb_next
+        error = as_provider_error(exc, provider)
+        if culprit is not None:
+            error = ProviderError(
+                error.code, f"plugin '{culprit}' failed: {error.message}", provider=provider
+            )
+            error.__cause__ = exc
+        return error
 
     def caller(self, hook: str, provider: str, own: object | None) -> Any:
         """A caller for hook that runs provider's plugin `own`, its hooks and downstream plugins only."""

@@ -227,8 +227,10 @@ class ProviderHandle:
             return caller(provider=self.name, **kwargs)
         except (ProviderError, InvalidArgument):
             raise
-        except (Exception, SystemExit) as exc:  # a wrapper's stray exception, named after the provider
-            raise as_provider_error(exc, self.name) from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a wrapper's or the provider's stray exception: name who raised it
+            raise self._board.failure(exc, self.name) from exc
         finally:
             self._gate.leave(me)
 
@@ -259,8 +261,10 @@ class ProviderHandle:
             return call(plugin)
         except (ProviderError, InvalidArgument):
             raise
-        except (Exception, SystemExit) as exc:  # a workflow's stray exception
-            raise as_provider_error(exc, self.name) from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a workflow's stray exception
+            raise self._board.failure(exc, self.name) from exc
         finally:
             self._gate.leave(me)
 
@@ -277,8 +281,8 @@ class ProviderHandle:
                 self._plugin = None
                 self._board.detach(plugin)
                 plugin.provider.close()
-                if isinstance(exc, Exception):
-                    raise as_provider_error(exc, self.name) from exc
+                if not isinstance(exc, KeyboardInterrupt):
+                    raise self._board.failure(exc, self.name) from exc
                 raise
         return self._plugin
 
@@ -296,7 +300,9 @@ class ProviderHandle:
                 provider = factory(settings)
         except (ProviderError, ValueError):
             raise
-        except (Exception, SystemExit) as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a factory calling sys.exit() must not end the host
             raise as_provider_error(exc, self.name) from exc
         if not isinstance(provider, Provider):
             raise ProviderError(
