@@ -80,6 +80,7 @@ def test_a_failing_plugin_is_named_in_the_error(hook: str) -> None:
         @hookimpl
         def spawn_tags(self, provider: str, options: SpawnOptions) -> Mapping[str, str]:
             _fails()
+            return {}
 
     class Startup:
         @hookimpl
