@@ -5,6 +5,7 @@ transient failure of that server, never an INTERNAL bug of the provider)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -78,15 +79,22 @@ def _bounded_int(text: str) -> int:
     return number
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400: a float literal beyond range reads as inf
+        raise ValueError("a number beyond the range of a float")
+    return number
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
 def decode_json(raw: bytes | str) -> Any:
     """JSON from a server; ValueError for anything that is not plain, sane JSON (NaN, Infinity, integers
-    beyond 64 bits, invalid UTF-8, nesting deep enough to exhaust the stack)."""
+    beyond 64 bits, floats beyond range, invalid UTF-8, nesting deep enough to exhaust the stack)."""
     try:
-        return json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+        return json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("the JSON is nested too deeply") from None
     except UnicodeError:

@@ -15,7 +15,7 @@ from provider_core import (
     ProviderSnapshot,
     SpawnOptions,
 )
-from provider_core.author import Provider, TagAndList
+from provider_core.author import Provider, TagAndList, server_answer
 from provider_lambda._client import LambdaClient, segment
 from provider_lambda._errors import PROVIDER, invalid_spec
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
@@ -91,20 +91,21 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             raise ProviderError(
                 ErrorCode.UNAVAILABLE, "launch answered without exactly one instance id", provider=PROVIDER
             )
-        return LambdaInstance(
-            id=ids[0],
-            status=InstanceStatus.PENDING,
-            provider=PROVIDER,
-            name=options.name,
-            instance_type=options.instance_type,
-            region=region,
-            tags={tag["key"]: tag["value"] for tag in body["tags"]},
-            lambda_status="booting",
-            gpu_count=offer.gpus,
-            gpu_description=offer.gpu_description,
-            price_cents_per_hour=offer.price_cents_per_hour,
-            ssh_key_names=tuple(body["ssh_key_names"]),
-        )
+        with server_answer(PROVIDER, "launch"):  # an id no value type accepts (a lone surrogate)
+            return LambdaInstance(
+                id=ids[0],
+                status=InstanceStatus.PENDING,
+                provider=PROVIDER,
+                name=options.name,
+                instance_type=options.instance_type,
+                region=region,
+                tags={tag["key"]: tag["value"] for tag in body["tags"]},
+                lambda_status="booting",
+                gpu_count=offer.gpus,
+                gpu_description=offer.gpu_description,
+                price_cents_per_hour=offer.price_cents_per_hour,
+                ssh_key_names=tuple(body["ssh_key_names"]),
+            )
 
     def _launch_body(self, options: SpawnOptions) -> dict[str, Any]:
         """Everything the launch request needs except the region; rejects what Lambda's limits refuse.

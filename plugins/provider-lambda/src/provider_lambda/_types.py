@@ -8,7 +8,8 @@ from typing import Any
 from attrs import frozen
 
 from provider_core import InstanceStatus, ProviderInstance
-from provider_lambda._errors import PROVIDER, unavailable
+from provider_core.author import server_answer
+from provider_lambda._errors import PROVIDER
 
 # Lambda's InstanceStatus enum (spec 1.8.3) to the core's statuses.
 STATUS_MAP: Mapping[str, InstanceStatus] = {
@@ -42,7 +43,7 @@ class LambdaInstance(ProviderInstance):
 
 def instance_from_api(data: object) -> LambdaInstance:
     """Build a LambdaInstance from the API's Instance object; a malformed one is UNAVAILABLE."""
-    try:
+    with server_answer(PROVIDER, "the API returned an instance"):
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         raw_status = str(data["status"])
@@ -66,8 +67,6 @@ def instance_from_api(data: object) -> LambdaInstance:
             price_cents_per_hour=kind.get("price_cents_per_hour"),
             ssh_key_names=tuple(data.get("ssh_key_names") or ()),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise unavailable(f"the API returned an instance in an unexpected shape ({exc})") from exc
 
 
 # PublicRegionCode of spec 1.8.3. Regions the API reports beyond these are accepted too.
@@ -106,12 +105,10 @@ class Offer:
 
 def offers_from_api(data: object) -> dict[str, Offer]:
     """The instance-types map by type name; a malformed one is UNAVAILABLE, like any bad answer."""
-    try:
+    with server_answer(PROVIDER, "the API returned instance types"):
         if not isinstance(data, dict):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         return {str(name): _offer(str(name), entry) for name, entry in data.items()}
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise unavailable(f"the API returned instance types in an unexpected shape ({exc!r})") from exc
 
 
 def _offer(name: str, entry: Any) -> Offer:
