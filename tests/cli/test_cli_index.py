@@ -13,8 +13,6 @@ from tests.cli.conftest import Cli
 LISTING_MODULES = {
     "__future__",
     "binascii",
-    "importlib",
-    "warnings",
     "provider_core",
     "provider_core.cli",
     "provider_core._installed",

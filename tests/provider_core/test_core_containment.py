@@ -24,7 +24,11 @@ def registration():
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _install(root: Path) -> None:
+# Long enough for an honest registration on a busy CI machine, short enough to keep the tests quick.
+TIMEOUT = "1.5"
+
+
+def _install(root: Path, only: set[str] | None = None) -> None:
     modules = {
         "hang_import": "import time\ntime.sleep(3600)\n",
         "base_import": "raise BaseException('base at import')\n",
@@ -37,6 +41,7 @@ def _install(root: Path) -> None:
         "hang_plugin": "import time\ntime.sleep(3600)\n",
         "base_plugin": "raise BaseException('plugin base')\n",
     }
+    modules = {k: v for k, v in modules.items() if only is None or k in only}
     for module in modules:
         kind = "plugin" if module.endswith("_plugin") else "provider"
         name = module.replace("_", "")
@@ -50,7 +55,7 @@ def test_every_hostile_import_or_registration_is_contained_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _install(tmp_path)
-    monkeypatch.setenv("PROVIDER_CORE_DISCOVERY_TIMEOUT", "0.5")
+    monkeypatch.setenv("PROVIDER_CORE_DISCOVERY_TIMEOUT", TIMEOUT)
     found = run_python(
         tmp_path,
         """
@@ -61,8 +66,8 @@ def test_every_hostile_import_or_registration_is_contained_and_named(
         """,
     )
     broken, plugins = found["broken"], found["plugins"]
-    assert {"finecall", "aws"} <= set(found["names"]), "the others still load"
-    hung = "import did not finish within 0.5 s (set PROVIDER_CORE_DISCOVERY_TIMEOUT to wait longer)"
+    assert "finecall" in found["names"], "the others still load"
+    hung = f"import did not finish within {TIMEOUT} s (set PROVIDER_CORE_DISCOVERY_TIMEOUT to wait longer)"
     assert broken["hangimport"] == f"{hung} (dist-hang-import 1.0)"
     assert broken["hangcall"] == f"{hung} (dist-hang-call 1.0)"
     assert plugins["hangplugin"] == f"{hung} (dist-hang-plugin 1.0)"
@@ -70,23 +75,23 @@ def test_every_hostile_import_or_registration_is_contained_and_named(
     assert broken["basecall"] == "BaseException: base in registration() (dist-base-call 1.0)"
     assert broken["exitimport"] == "SystemExit: 3 (dist-exit-import 1.0)"
     assert broken["exitcall"] == "SystemExit: no (dist-exit-call 1.0)"
-    assert broken["interruptimport"] == "KeyboardInterrupt:  (dist-interrupt-import 1.0)"
+    assert broken["interruptimport"] == "KeyboardInterrupt (dist-interrupt-import 1.0)"
     assert plugins["baseplugin"] == "BaseException: plugin base (dist-base-plugin 1.0)"
     assert found["incomplete"] is True, "a scan cut short is not saved as the index"
 
 
 def test_providers_list_reports_them_without_a_traceback(tmp_path: Path) -> None:
-    _install(tmp_path)
+    _install(tmp_path, only={"hang_import", "base_import"})
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)]),
-        "PROVIDER_CORE_DISCOVERY_TIMEOUT": "0.5",
+        "PROVIDER_CORE_DISCOVERY_TIMEOUT": TIMEOUT,
     }
     providers = Path(sys.executable).parent / "providers"
     done = subprocess.run([providers, "list"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    assert "broken provider hangimport: import did not finish within 0.5 s" in done.stdout
+    assert f"broken provider hangimport: import did not finish within {TIMEOUT} s" in done.stdout
     assert "broken provider baseimport: BaseException: base at import (dist-base-import 1.0)" in done.stdout
 
 

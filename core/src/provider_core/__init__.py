@@ -5,8 +5,6 @@ Provider authors use `provider_core.author`, hook authors `provider_core.hooks`,
 `provider_core.testing`.
 """
 
-from importlib import import_module
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from provider_core._capabilities import Capabilities, Tier
@@ -100,7 +98,8 @@ def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'provider_core' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    # __import__ rather than importlib.import_module: importing importlib costs this path a little more.
+    value = getattr(__import__(module, fromlist=[name]), name)
     globals()[name] = value
     return value
 

@@ -51,7 +51,11 @@ class TimedOut(LoadFailed):
 
 def describe(error: BaseException) -> str:
     """The reason recorded for a broken entry point."""
-    return str(error) if isinstance(error, ValueError | LoadFailed) else f"{type(error).__name__}: {error}"
+    return str(error) if isinstance(error, ValueError | LoadFailed) else _named(error)
+
+
+def _named(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def discovery_timeout(seconds: float | None = None) -> float:
@@ -94,7 +98,7 @@ def call_with_deadline(call: Callable[[], Any], seconds: float, what: str) -> An
         error = outcome["error"]
         if isinstance(error, Exception):
             raise error
-        raise LoadFailed(f"{type(error).__name__}: {error}") from error
+        raise LoadFailed(_named(error)) from error
     return outcome["value"]
 
 
@@ -102,6 +106,11 @@ def distribution(entry_point: EntryPoint) -> tuple[str, str]:
     """(name, version) of the distribution publishing entry_point."""
     dist = entry_point.dist
     return (dist.name, dist.version) if dist is not None else (entry_point.value, "")
+
+
+def origin(entry_point: EntryPoint) -> str:
+    """"distribution version": how broken entries and `providers list` name where a provider came from."""
+    return " ".join(filter(None, distribution(entry_point)))
 
 
 def scan(registry: Loader, timeout: float) -> Scan:

@@ -17,8 +17,10 @@ from provider_core._discovery import (
     call_with_deadline,
     describe,
     discovery_timeout,
-    distribution,
     scan,
+)
+from provider_core._discovery import (
+    origin as origin_of,
 )
 from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
@@ -113,34 +115,31 @@ class ProviderRegistry:
 
         The import and the registration call run under the discovery deadline (see _discovery.py).
         """
-        dist_name, dist_version = distribution(entry_point)
-        source = f"{dist_name} {dist_version}"
+        origin = origin_of(entry_point)
         try:
             loaded = call_with_deadline(
-                lambda: _registration_of(entry_point.load()), discovery_timeout(timeout), source
+                lambda: _registration_of(entry_point.load()), discovery_timeout(timeout), origin
             )
             if not isinstance(loaded, ProviderRegistration):
                 raise ValueError(f"entry point gave {type(loaded).__name__}, not a ProviderRegistration")
             if loaded.name != entry_point.name:
                 raise ValueError(f"registration is named '{loaded.name}', entry point '{entry_point.name}'")
             if loaded.version is None and entry_point.dist is not None:
-                loaded = attrs.evolve(loaded, version=dist_version)
-            self.add(loaded, source=source)
+                loaded = attrs.evolve(loaded, version=entry_point.dist.version)
+            self.add(loaded, source=origin)
         except (Exception, SystemExit) as exc:  # a distribution calling sys.exit() must not end the host
             self.incomplete |= isinstance(exc, TimedOut)
-            self._broken[entry_point.name] = f"{describe(exc)} ({source})"
+            self._broken[entry_point.name] = f"{describe(exc)} ({origin})"
 
     def load_plugin(self, entry_point: EntryPoint, *, timeout: float | None = None) -> None:
         """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
-        dist_name, dist_version = distribution(entry_point)
+        origin = origin_of(entry_point)
         try:
-            plugin = call_with_deadline(
-                entry_point.load, discovery_timeout(timeout), f"{dist_name} {dist_version}"
-            )
+            plugin = call_with_deadline(entry_point.load, discovery_timeout(timeout), origin)
             self._board.register(plugin, f"plugin:{entry_point.name}")
         except (Exception, SystemExit) as exc:
             self.incomplete |= isinstance(exc, TimedOut)
-            self._broken_plugins[entry_point.name] = f"{describe(exc)} ({dist_name} {dist_version})"
+            self._broken_plugins[entry_point.name] = f"{describe(exc)} ({origin})"
 
     # -- using ------------------------------------------------------------------------------------
 
