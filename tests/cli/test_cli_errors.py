@@ -137,32 +137,44 @@ def twins(cli: Cli, tmp_path: Path, first: str, second: str) -> Cli:
     return with_distribution(one, tmp_path / "a", "provider-twin-a", {"twin": first}, "1.0")
 
 
-def test_a_name_published_twice_uses_the_working_registration(cli: Cli, tmp_path: Path) -> None:
+def test_a_name_published_twice_is_unusable_until_one_distribution_is_pinned(
+    cli: Cli, tmp_path: Path
+) -> None:
     both = twins(cli, tmp_path, TWIN, TWIN)
     listing = both.ok("list", "--json").json()
-    assert [p["name"] for p in listing["providers"]].count("twin") == 1
-    losers = [f"{key}: {why}" for key, why in listing["broken"].items() if "already taken" in why]
-    assert len(losers) == 1, listing["broken"]
-    sources = {"provider-twin-a 1.0", "provider-twin-b 2.0"}
-    winner = both.ok("info", "twin", "--json").json()["distribution"]
-    assert winner in sources
-    (other,) = sources - {winner}
-    assert other in losers[0]  # the other distribution is the one reported
-    made = both.ok("spawn", "twin", "--type", "mem.small", "--json").json()
-    assert [i["id"] for i in both.ok("ls", "twin", "--json").json()] == [made["id"]]
-    assert both.ok("demo", "--provider", "twin", "--no-chaos", "--json").json()["ok"] is True
+    assert "twin" not in [p["name"] for p in listing["providers"]]
+    assert listing["conflicts"] == {
+        "twin": {"distributions": ["provider-twin-a 1.0", "provider-twin-b 2.0"], "pinned": None}
+    }
+    refused = both("ls", "twin")
+    assert refused.code == 1, "fails closed: neither distribution is built"
+    line = one_error_line(refused)
+    assert "provider-twin-a 1.0 and provider-twin-b 2.0" in line
+    assert "PROVIDER_CORE_PIN=twin=DISTRIBUTION" in line
+    assert "unusable until pinned" in both.ok("list").stdout
+
+    pinned = Cli({**both.env, "PROVIDER_CORE_PIN": "twin=provider-twin-b"})
+    assert pinned.ok("info", "twin", "--json").json()["distribution"] == "provider-twin-b 2.0"
+    made = pinned.ok("spawn", "twin", "--type", "mem.small", "--json").json()
+    assert [i["id"] for i in pinned.ok("ls", "twin", "--json").json()] == [made["id"]]
+    assert pinned.ok("list", "--json").json()["conflicts"]["twin"]["pinned"] == "provider-twin-b"
+    assert "pinned to provider-twin-b" in pinned.ok("list").stdout
+    assert pinned.ok("demo", "--provider", "twin", "--no-chaos", "--json").json()["ok"] is True
 
 
-def test_a_broken_registration_does_not_hide_a_working_one_of_the_same_name(cli: Cli, tmp_path: Path) -> None:
+def test_a_pin_chooses_even_when_the_other_registration_is_broken(cli: Cli, tmp_path: Path) -> None:
     both = twins(cli, tmp_path, "tests.cli.fakeprov:no_such_twin", TWIN)
-    info = both.ok("info", "twin", "--json").json()
-    assert info["distribution"] == "provider-twin-b 2.0"
-    assert both.ok("ls", "twin", "--json").json() == []
-    listed = both.ok("list", "--json").json()
-    assert any("no_such_twin" in why for why in listed["broken"].values())
-    demo = both("demo", "--provider", "twin", "--no-chaos", "--json")
+    assert both("ls", "twin").code == 1, "a broken impostor still makes the name unusable without a pin"
+    working = Cli({**both.env, "PROVIDER_CORE_PIN": "twin=provider-twin-b"})
+    assert working.ok("info", "twin", "--json").json()["distribution"] == "provider-twin-b 2.0"
+    assert working.ok("ls", "twin", "--json").json() == []
+    listed = working.ok("list", "--json").json()
+    assert not any("no_such_twin" in why for why in listed["broken"].values()), "the other is never loaded"
+    demo = working("demo", "--provider", "twin", "--no-chaos", "--json")
     assert demo.code == 0, demo.output
     assert [p["name"] for p in demo.json()["providers"]] == ["twin"]
+    broken = Cli({**both.env, "PROVIDER_CORE_PIN": "twin=provider-twin-a"})
+    assert "no_such_twin" in broken.ok("list", "--json").json()["broken"]["twin"]
 
 
 def test_the_cli_retries_a_throttled_read_with_the_default_policy(cli: Cli) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from attrs import field, frozen
 
+from provider_core._claims import PIN_ENV as PIN_ENV  # re-exported: the one place config is read
+from provider_core._claims import parse_pins as parse_pins
 from provider_core._retry import RetryPolicy
 
-PIN_ENV = "PROVIDER_CORE_PIN"  # "aws=provider-aws,lambda=provider-lambda": the distribution serving a name
 RETRY_ENV = "PROVIDER_CORE_RETRY"  # "off", "on", or "attempts=5,delay=0.5,max_delay=30,total=120"
 JOURNAL_ENV = "PROVIDER_CORE_JOURNAL"  # "sqlite:///path/journal.db", "postgresql://...", or "off"
 
@@ -54,16 +55,6 @@ class CoreConfig:
             retry=parse_retry(env.get(RETRY_ENV, "")) if retry is UNSET else retry,
             journal=parse_journal(env.get(JOURNAL_ENV, "")) if journal is UNSET else journal,
         )
-
-
-def parse_pins(text: str) -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, distribution = item.partition("=")
-        if not sep or not name.strip() or not distribution.strip():
-            raise ValueError(f"{PIN_ENV} expects NAME=DISTRIBUTION[,...], got {item!r}")
-        pins[name.strip()] = distribution.strip()
-    return pins
 
 
 def parse_retry(text: str) -> RetryPolicy | None:

@@ -5,22 +5,29 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Hashable, Mapping
-from importlib import metadata
 from importlib.metadata import EntryPoint
 from typing import Any
 
 import attrs
 
+from provider_core import _index as index
 from provider_core._config import UNSET, CoreConfig
+from provider_core._discovery import (
+    TimedOut,
+    call_with_deadline,
+    describe,
+    discovery_timeout,
+    scan,
+)
+from provider_core._discovery import (
+    origin as origin_of,
+)
 from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
 from provider_core._methods import capability_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
 from provider_core._retry import RetryPolicy
-
-PROVIDERS_GROUP = "provider_core.providers"
-PLUGINS_GROUP = "provider_core.plugins"
 
 
 class DiscoveryError(Exception):
@@ -44,6 +51,11 @@ class ProviderRegistry:
         self._sources: dict[str, str] = {}
         self._broken: dict[str, str] = {}
         self._broken_plugins: dict[str, str] = {}
+        self._conflicts: dict[str, dict[str, object]] = {}
+        # Set when an entry point hit the discovery deadline: such a scan is not saved in the index.
+        self.incomplete = False
+        # What the scan found, as the registration index holds it (None for a registry built in code).
+        self.scanned: dict[str, Any] | None = None
         self._handles: dict[Hashable, ProviderHandle] = {}
         self._lock = threading.RLock()
 
@@ -74,6 +86,13 @@ class ProviderRegistry:
     def broken_plugins(self) -> dict[str, str]:
         return dict(sorted(self._broken_plugins.items()))
 
+    def conflicts(self) -> dict[str, dict[str, object]]:
+        """Names published by more than one distribution: {"distributions": [...], "pinned": DIST | None}.
+
+        Such a name is usable only through the pinned distribution; without a pin it is broken.
+        """
+        return {name: dict(claim) for name, claim in self._conflicts.items()}
+
     # -- adding ------------------------------------------------------------------------------------
 
     def add(self, registration: ProviderRegistration, *, source: str = "added in code") -> None:
@@ -87,37 +106,40 @@ class ProviderRegistry:
         self._registrations[registration.name] = registration
         self._sources[registration.name] = source
 
-    def load_entry_point(self, entry_point: EntryPoint) -> None:
-        """Load one `provider_core.providers` entry point, recording it as broken when it fails."""
-        dist = entry_point.dist
-        source = f"{dist.name} {dist.version}" if dist is not None else entry_point.value
-        try:
-            loaded = entry_point.load()
-            registration = loaded() if callable(loaded) and not isinstance(loaded, type) else loaded
-            if not isinstance(registration, ProviderRegistration):
-                raise ValueError(
-                    f"entry point gave {type(registration).__name__}, not a ProviderRegistration"
-                )
-            if registration.name != entry_point.name:
-                raise ValueError(
-                    f"registration is named '{registration.name}', entry point '{entry_point.name}'"
-                )
-            if registration.version is None and dist is not None:
-                registration = attrs.evolve(registration, version=dist.version)
-            self.add(registration, source=source)
-        except (Exception, SystemExit) as exc:  # a distribution calling sys.exit() must not end the host
-            reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            # A name collision keeps the working provider reachable under its own name.
-            name = entry_point.name
-            key = f"{name} ({source})" if name in self._registrations else name
-            self._broken[key] = f"{reason} ({source})"
+    def refuse(self, name: str, reason: str) -> None:
+        """Make name unusable (a name claimed twice, a pin nothing matches): listed broken with reason."""
+        self._broken[name] = reason
 
-    def load_plugin(self, entry_point: EntryPoint) -> None:
-        """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
+    def load_entry_point(self, entry_point: EntryPoint, *, timeout: float | None = None) -> None:
+        """Load one `provider_core.providers` entry point, recording it as broken when it fails.
+
+        The import and the registration call run under the discovery deadline (see _discovery.py).
+        """
+        origin = origin_of(entry_point)
         try:
-            self._board.register(entry_point.load(), f"plugin:{entry_point.name}")
+            loaded = call_with_deadline(
+                lambda: _registration_of(entry_point.load()), discovery_timeout(timeout), origin
+            )
+            if not isinstance(loaded, ProviderRegistration):
+                raise ValueError(f"entry point gave {type(loaded).__name__}, not a ProviderRegistration")
+            if loaded.name != entry_point.name:
+                raise ValueError(f"registration is named '{loaded.name}', entry point '{entry_point.name}'")
+            if loaded.version is None and entry_point.dist is not None:
+                loaded = attrs.evolve(loaded, version=entry_point.dist.version)
+            self.add(loaded, source=origin)
+        except (Exception, SystemExit) as exc:  # a distribution calling sys.exit() must not end the host
+            self.incomplete |= isinstance(exc, TimedOut)
+            self._broken[entry_point.name] = f"{describe(exc)} ({origin})"
+
+    def load_plugin(self, entry_point: EntryPoint, *, timeout: float | None = None) -> None:
+        """Load one `provider_core.plugins` entry point (downstream hook implementations)."""
+        origin = origin_of(entry_point)
+        try:
+            plugin = call_with_deadline(entry_point.load, discovery_timeout(timeout), origin)
+            self._board.register(plugin, f"plugin:{entry_point.name}")
         except (Exception, SystemExit) as exc:
-            self._broken_plugins[entry_point.name] = f"{type(exc).__name__}: {exc}"
+            self.incomplete |= isinstance(exc, TimedOut)
+            self._broken_plugins[entry_point.name] = f"{describe(exc)} ({origin})"
 
     # -- using ------------------------------------------------------------------------------------
 
@@ -183,22 +205,25 @@ def discover(
     pins: Mapping[str, str] | None = None,
     retry: RetryPolicy | None = UNSET,
     journal: str | None = UNSET,
+    timeout: float | None = None,
 ) -> ProviderRegistry:
     """The registry of installed providers and plugins; the scan runs once per process.
 
     strict=True raises DiscoveryError when anything installed is broken; refresh=True scans again.
     pins, retry and journal override PROVIDER_CORE_PIN, PROVIDER_CORE_RETRY and PROVIDER_CORE_JOURNAL
     (retry=None switches retries off); a configuration other than the cached registry's scans again.
+    timeout (else PROVIDER_CORE_DISCOVERY_TIMEOUT, else 10) bounds each entry point's import, in seconds.
+    A completed scan refreshes the registration index that `providers list` reads (see _index.py).
     """
     config = CoreConfig.resolve(pins=pins, retry=retry, journal=journal)
+    seconds = discovery_timeout(timeout)
     global _discovered
     with _discover_lock:
         if _discovered is None or refresh or _discovered.config != config:
             registry = ProviderRegistry(config)
-            for entry_point in sorted(metadata.entry_points(group=PROVIDERS_GROUP), key=lambda e: e.name):
-                registry.load_entry_point(entry_point)
-            for entry_point in sorted(metadata.entry_points(group=PLUGINS_GROUP), key=lambda e: e.name):
-                registry.load_plugin(entry_point)
+            found = scan(registry, seconds)
+            registry._conflicts = found.conflicts
+            registry.scanned = index.remember(registry, found.files)
             if _discovered is not None:
                 _discovered.close()
             _discovered = registry
@@ -208,3 +233,8 @@ def discover(
             {**registry.broken(), **{f"plugin:{k}": w for k, w in registry.broken_plugins().items()}}
         )
     return registry
+
+
+def _registration_of(loaded: object) -> object:
+    """An entry point names a registration, or a function returning one."""
+    return loaded() if callable(loaded) and not isinstance(loaded, type) else loaded

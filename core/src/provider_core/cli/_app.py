@@ -9,19 +9,8 @@ from collections.abc import Sequence
 import click
 
 from provider_core import ProviderError
-from provider_core.cli._bootstrap import bootstrap_command
-from provider_core.cli._check import check_command
+from provider_core._registration import load
 from provider_core.cli._common import CliFailure, ExitCode, error_document, error_line
-from provider_core.cli._demo import demo_command
-from provider_core.cli._instances import (
-    get_command,
-    ls_command,
-    spawn_command,
-    sweep_command,
-    terminate_command,
-)
-from provider_core.cli._inventory import info_command, list_command
-from provider_core.cli._new import new_command
 from provider_core.cli._output import Output
 
 EPILOG = """\b
@@ -32,7 +21,35 @@ Set NO_COLOR to turn colour off.
 """
 
 
+# Each command's module is imported only when that command runs (or when --help lists them all).
+COMMANDS = {
+    "list": "provider_core.cli._inventory:list_command",
+    "info": "provider_core.cli._inventory:info_command",
+    "spawn": "provider_core.cli._instances:spawn_command",
+    "ls": "provider_core.cli._instances:ls_command",
+    "get": "provider_core.cli._instances:get_command",
+    "terminate": "provider_core.cli._instances:terminate_command",
+    "sweep": "provider_core.cli._instances:sweep_command",
+    "bootstrap": "provider_core.cli._bootstrap:bootstrap_command",
+    "check": "provider_core.cli._check:check_command",
+    "demo": "provider_core.cli._demo:demo_command",
+    "new": "provider_core.cli._new:new_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are "module:attr" paths, imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        path = COMMANDS.get(cmd_name)
+        return None if path is None else load(path)
+
+
 @click.group(
+    cls=LazyGroup,
     epilog=EPILOG,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -43,22 +60,6 @@ def cli(ctx: click.Context) -> None:
     """Discover, inspect and drive compute-instance providers; `providers demo` shows it all offline."""
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
-
-
-for command in (
-    list_command,
-    info_command,
-    spawn_command,
-    ls_command,
-    get_command,
-    terminate_command,
-    sweep_command,
-    bootstrap_command,
-    check_command,
-    demo_command,
-    new_command,
-):
-    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

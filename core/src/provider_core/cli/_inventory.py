@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
-from provider_core import Capabilities, ProviderError, discover
+from provider_core import ProviderError, discover, installed
+from provider_core._claims import PIN_ENV
+from provider_core._index import summary
 from provider_core.author import ProviderRegistration, as_provider_error
 from provider_core.cli._common import (
     ExitCode,
@@ -23,30 +25,18 @@ from provider_core.cli._common import (
 from provider_core.cli._output import REDACTED, Output, table
 
 
-def _summary(registration: ProviderRegistration, source: str) -> dict[str, Any]:
-    caps = registration.capabilities
-    return {
-        "name": registration.name,
-        "version": registration.version,
-        "tier": registration.tier.value,
-        "distribution": source,
-        "description": registration.description,
-        "capabilities": {flag: getattr(caps, flag) for flag in Capabilities.flag_names()},
-    }
-
-
 @click.command("list")
 @json_option
 @click.pass_obj
 def list_command(out: Output, as_json: bool) -> int:
     """Every installed provider: version, tier, capability flags, and broken ones with the reason."""
-    registry = discover()
-    summaries = [_summary(reg, registry.source(name)) for name, reg in registry.registrations().items()]
+    # From the registration index when it is current: no provider is imported (see core/README.md).
+    inventory = installed()
     if as_json:
-        out.json(
-            {"providers": summaries, "broken": registry.broken(), "broken_plugins": registry.broken_plugins()}
-        )
+        out.stdout.write(out.redactor.text(inventory.listing_json()))
+        out.stdout.flush()
         return ExitCode.OK
+    summaries = inventory.listing()["providers"]
     if summaries:
         out.print(
             table(
@@ -56,16 +46,22 @@ def list_command(out: Output, as_json: bool) -> int:
         )
         # Flags as rows keep the matrix readable in 80 columns with any number of providers.
         names = [s["name"] for s in summaries]
-        rows = [
-            (flag, *("yes" if s["capabilities"][flag] else "-" for s in summaries))
-            for flag in Capabilities.flag_names()
-        ]
+        flags = list(summaries[0]["capabilities"])
+        rows = [(flag, *("yes" if s["capabilities"][flag] else "-" for s in summaries)) for flag in flags]
         out.print(table(("capability", *names), rows))
     else:
         out.print("No providers are installed.")
-    for name, reason in registry.broken().items():
+    for name, claim in inventory.conflicts.items():
+        pinned = claim["pinned"]
+        state = f"pinned to {pinned}" if pinned else f"unusable until pinned ({PIN_ENV}={name}=DISTRIBUTION)"
+        out.out.print(
+            f"name {name} is published by {' and '.join(claim['distributions'])}: {state}",
+            style=None if pinned else "red",
+            soft_wrap=True,
+        )
+    for name, reason in inventory.broken.items():
         out.out.print(f"broken provider {name}: {reason}", style="red", soft_wrap=True)
-    for name, reason in registry.broken_plugins().items():
+    for name, reason in inventory.broken_plugins.items():
         out.out.print(f"broken plugin {name}: {reason}", style="red", soft_wrap=True)
     return ExitCode.OK
 
@@ -103,7 +99,7 @@ def _details(registration: ProviderRegistration, source: str, given: dict[str, s
     profile = registration.compliance
     formats = getattr(registration.provider_factory(), "bootstrap_formats", None)
     return {
-        **_summary(registration, source),
+        **summary(registration, source),
         "workflows": {name: _first_line(registration.workflow(name)) for name in registration.workflows},
         "contracts": [
             c if isinstance(c, str) else f"{c.__module__}.{c.__qualname__}" for c in registration.contracts
