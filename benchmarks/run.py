@@ -1,130 +1,98 @@
-"""Performance requirements as ratios measured in one run; results go to benchmarks/RESULTS.md.
+"""Every figure of issue 12 as a ratio taken in one run; `--write` puts them in benchmarks/RESULTS.md.
 
-Ratios, not absolute times, because these machines are shared and noisy: each requirement compares two
-things measured back to back under the same load.
+Ratios, not absolute times, because these machines are shared and noisy: each figure compares commands
+measured in the same run, interleaved, so load falls on all of them alike. `--size smoke` runs every
+benchmark tiny (the CI smoke test does), and judges nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
+import os
+import platform
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as a script: `python benchmarks/run.py`
 
-from provider_core import ListFilter, ProviderRegistry, SpawnOptions  # noqa: E402
-from provider_core.testing.memory import MemoryProvider, registration  # noqa: E402
+from benchmarks import aws, bulk, coldstart, dispatch, listing  # noqa: E402
+from benchmarks._common import FULL, SMOKE, Figure, Size  # noqa: E402
 
-DISCOVER = (
-    "import provider_core; r = provider_core.discover(); [r.registration(n).capabilities for n in r.names()]"
-)
-
-
-def fresh_interpreter(code: str, runs: int) -> float:
-    """Median wall time of `python -c code` in fresh interpreters."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+BENCHMARKS: dict[str, Callable[[Size], list[Figure]]] = {
+    "coldstart": coldstart.figures,
+    "dispatch": dispatch.figures,
+    "listing": listing.figures,
+    "bulk": bulk.figures,
+    "aws": aws.figures,
+}
 
 
-def per_call(call: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(repeat):
-            call()
-        best = min(best, (time.perf_counter() - started) / repeat)
-    return best
+def run(names: Sequence[str], size: Size) -> list[Figure]:
+    found: list[Figure] = []
+    for name in names:
+        print(f"-- {name}", file=sys.stderr, flush=True)
+        found.extend(BENCHMARKS[name](size))
+    return found
 
 
-def over_http() -> tuple[float, float]:
-    """Seconds per get_instance through a handle and directly, against a real HTTP API double."""
-    import provider_core
-
-    registry = provider_core.discover()
-    profile = registry.registration("lambda").compliance
-    assert profile is not None
-    assert profile.test_double is not None
-    with profile.test_double() as settings:
-        handle = registry.get("lambda", **settings)
-        made = handle.spawn(SpawnOptions(name="bench", instance_type=profile.instance_type))
-        direct = handle.provider
-        try:
-            return per_call(lambda: handle.get_instance(made.id), 200), per_call(
-                lambda: direct.get_instance(made.id), 200
-            )
-        finally:
-            handle.terminate(made.id)
-            handle.close()
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
-    args = parser.parse_args()
-
-    baseline = fresh_interpreter("pass", args.runs)
-    lazy = fresh_interpreter(DISCOVER, args.runs) - baseline
-    # What discovery would cost if it imported the SDKs of the installed providers.
-    eager = fresh_interpreter(DISCOVER + "; import boto3, botocore.session, httpx", args.runs) - baseline
-
-    http_handle, http_direct = over_http()
-    registry = ProviderRegistry()
-    registry.add(registration())
-    handle = registry.get("memory")
-    direct = handle.provider
-    assert isinstance(direct, MemoryProvider)
-    for n in range(999):
-        handle.spawn(SpawnOptions(name=f"bench-{n}", instance_type="mem.small"))
-    everything = ListFilter()
-    list_handle = per_call(lambda: handle.list_instances(everything), 20)
-    list_provider = per_call(lambda: direct.list_instances(everything), 20)
-
-    rows = [
-        (
-            "lazy discovery / discovery that also imports the SDKs",
-            lazy / eager,
-            0.7,
-            f"{lazy * 1000:.0f} ms vs {eager * 1000:.0f} ms",
-        ),
-        (
-            "get_instance through hooks / direct call, Lambda emulator on loopback HTTP",
-            http_handle / http_direct,
-            1.25,
-            f"{http_handle * 1e3:.2f} ms vs {http_direct * 1e3:.2f} ms",
-        ),
-        (
-            "list 1000 instances through hooks / direct call",
-            list_handle / list_provider,
-            5.0,
-            f"{list_handle * 1000:.1f} ms vs {list_provider * 1000:.2f} ms",
-        ),
+def table(figures: Sequence[Figure], *, judged: bool) -> str:
+    lines = [
+        "| figure | goal | floor or anchor | measured | verdict | detail | command |",
+        "|---|---|---|---|---|---|---|",
     ]
-    failed = False
-    lines = ["| measure | ratio | bound | raw |", "|---|---|---|---|"]
-    for label, ratio, bound, raw in rows:
-        ok = ratio <= bound
-        failed |= not ok
-        lines.append(f"| {label} | {ratio:.2f} | <= {bound:g} {'ok' if ok else 'FAILED'} | {raw} |")
-    table = "\n".join(lines)
-    print(table)
+    for f in figures:
+        goal = "measured only" if f.goal is None else f"≤ {f.goal:g}{f.unit if f.unit != 'x' else '×'}"
+        measured = f"{f.ratio:.2f}×" if f.unit == "x" else f"{f.ratio:.1f} {f.unit}"
+        verdict = f.verdict if judged else "not judged (smoke size)"
+        lines.append(f"| {f.name} | {goal} | {f.floor} | {measured} | {verdict} | {f.detail} | `{f.command}` |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPU(s), {cpu}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; load average {load} at the start"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument("--size", choices=("full", "smoke"), default="full")
+    parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    size = FULL if args.size == "full" else SMOKE
+    names = args.only or list(BENCHMARKS)
+    where = machine()
+    figures = run(names, size)
+    text = table(figures, judged=size is FULL)
+    print(text)
     if args.write:
         header = (
             "# Benchmark results\n\n"
-            "Produced by `hatch run bench --write` (`python benchmarks/run.py --write`)\n"
-            "on the project's 2-core machine; each ratio compares two measurements taken in the same run.\n\n"
+            f"Produced by `hatch run bench --write` ({' '.join(['python benchmarks/run.py', *(argv or sys.argv[1:])])})"
+            f" on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+            f"Machine: {where}.\n\n"
+            "Each figure is taken in one run; compared commands run interleaved, and the best (timed calls) or\n"
+            "median (fresh interpreters) of the rounds is kept. Anchors are measured when\n"
+            f"`{coldstart.ANCHORS_ENV}=1`.\n\n"
         )
-        (REPO / "benchmarks" / "RESULTS.md").write_text(header + table + "\n")
-    return 1 if failed else 0
+        (REPO / "benchmarks" / "RESULTS.md").write_text(header + text + "\n")
+    missed = [f.name for f in figures if f.verdict == "MISSED"]
+    return 1 if missed and size is FULL else 0
 
 
 if __name__ == "__main__":
