@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,12 +22,13 @@ from provider_core.author import MANAGED_TAG
 PROBE_GOAL = 1.2
 RACE_GOAL = 1.5
 PAGE = 1000  # DescribeInstances' largest page
+UNMANAGED_BATCH = 200
 
 
 @contextmanager
-def aws() -> Iterator[tuple[ProviderHandle, Ec2Control]]:
+def aws(**overrides: Any) -> Iterator[tuple[ProviderHandle, Ec2Control]]:
     with test_double() as settings:
-        handle = provider_core.discover().get("aws", **{**settings, "regions": (REGION,)})
+        handle = provider_core.discover().get("aws", **{**settings, "regions": (REGION,), **overrides})
         control = Ec2Control(settings["endpoint_url"])
         control.clear()
         try:
@@ -88,7 +90,9 @@ def multi_az(size: Size) -> list[Figure]:
         for instance_id in made:
             handle.terminate(instance_id)
     floor = f"one `spawn` in the zone with room ({ms(best['one'])})"
-    setting = f"{size.zones} zones x {size.latency * 1e3:.0f} ms per EC2 call, {size.zones - 1} without capacity"
+    setting = (
+        f"{size.zones} zones x {size.latency * 1e3:.0f} ms per EC2 call, {size.zones - 1} without capacity"
+    )
     command = command_for("aws")
     return [
         Figure(
@@ -119,26 +123,32 @@ def multi_az(size: Size) -> list[Figure]:
 
 
 def listing(size: Size) -> Figure:
+    """moto pages DescribeInstances by reservation, so each managed instance is its own reservation (as
+    separate spawns leave them) and a page of 1000 holds 1000 of them; the unmanaged ones share a few."""
     count = size.aws_instances
-    with aws() as (handle, control):
+    # moto answers a filtered DescribeInstances over thousands of instances slowly on a loaded machine.
+    with aws(read_timeout=600.0) as (handle, control):
         provider = _ec2(handle)
         image = provider.catalog.default_image(REGION, "x86_64")
 
-        def launch(tags: dict[str, str]) -> None:
-            tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
-            provider.access.call(
-                REGION,
-                lambda c: c.run_instances(
-                    ImageId=image,
-                    InstanceType="t3.micro",
-                    MinCount=count,
-                    MaxCount=count,
-                    TagSpecifications=[{"ResourceType": "instance", "Tags": tag_list}],
-                ),
-            )
+        def launch(tags: dict[str, str], instances: int) -> None:
+            # Straight to EC2: the figure is about listing them, not launching them.
+            params: dict[str, Any] = {
+                "ImageId": image,
+                "InstanceType": "t3.micro",
+                "MinCount": instances,
+                "MaxCount": instances,
+                "TagSpecifications": [
+                    {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                ],
+            }
+            provider.access.call(REGION, lambda c: c.run_instances(**params))
 
-        launch({MANAGED_TAG: "true", "bench": "aws-listing"})
-        launch({"bench": "aws-listing"})
+        managed = {MANAGED_TAG: "true", "bench": "aws-listing"}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: launch(managed, 1), range(count)))
+        for start in range(0, count, UNMANAGED_BATCH):
+            launch({"bench": "aws-listing"}, min(UNMANAGED_BATCH, count - start))
         control.clear()
         listed = handle.list_instances(ListFilter(tags={"bench": "aws-listing"}))
         calls = control.calls().count("DescribeInstances")

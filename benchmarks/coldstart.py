@@ -16,7 +16,9 @@ from benchmarks._common import Figure, Size, fresh_interpreters, ms, python
 
 ANCHORS_ENV = "PROVIDER_CORE_BENCH_ANCHORS"
 # Outside the repository, so neither the linters nor git ever look into it.
-ANCHOR_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provider-core" / "bench-anchors"
+ANCHOR_VENV = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provider-core" / "bench-anchors"
+)
 ANCHOR_PACKAGES = ("apache-libcloud", "llm")
 LIBCLOUD = (
     "from libcloud.compute.providers import get_driver; from libcloud.compute.types import Provider; "

@@ -84,7 +84,8 @@ def figures(size: Size) -> list[Figure]:
             2 * GOAL_US,
             f"direct call on the same provider object ({direct_spawn:.1f} µs)",
             spawn_added,
-            f"+{spawn_added:.1f} µs over {direct_spawn:.1f} µs, best of {size.rounds} x {size.calls // 4} calls",
+            f"+{spawn_added:.1f} µs over {direct_spawn:.1f} µs, "
+            f"best of {size.rounds} x {size.calls // 4} calls",
             command,
             unit="µs",
         ),

@@ -13,10 +13,11 @@ import sqlite3
 import tempfile
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
-from benchmarks._common import Figure, Size, interleaved, ms
 import provider_core
+from benchmarks._common import Figure, Size, interleaved, ms
 from provider_core import InstanceStatus, ProviderHandle
 from provider_core.author import MANAGED_TAG
 
@@ -24,7 +25,8 @@ RATIO_GOAL = 2.0
 MEMORY_GOAL_MIB = 100.0
 RECONCILE_GOAL_MS = 100.0
 COLUMNS = (
-    "id, name, instance_type, region, image, spot, tags, private_ip, created_at, ready_at, terminate_at, gone_at"
+    "id, name, instance_type, region, image, spot, tags, private_ip, created_at, ready_at, terminate_at,"
+    " gone_at"
 )
 
 
@@ -49,9 +51,9 @@ def fill(path: Path, count: int) -> list[str]:
         for n in range(count)
     ]
     with sqlite3.connect(path) as conn:
-        conn.executemany(f"INSERT INTO machines ({COLUMNS}) VALUES ({', '.join('?' * 12)})", rows)  # noqa: S608
+        conn.executemany(f"INSERT INTO machines ({COLUMNS}) VALUES ({', '.join('?' * 12)})", rows)
     conn.close()
-    return [row[0] for row in rows]  # type: ignore[misc]
+    return [str(row[0]) for row in rows]
 
 
 def raw_fetch(path: Path) -> list[tuple[object, ...]]:
@@ -88,7 +90,9 @@ def figures(size: Size) -> list[Figure]:
         for count in size.listing:
             handle, path = sim(directory, f"list-{count}")
             fill(path, count)
-            best = interleaved({"raw": lambda: raw_fetch(path), "handle": handle.list_instances}, size.rounds)
+            best = interleaved(
+                {"raw": partial(raw_fetch, path), "handle": handle.list_instances}, size.rounds
+            )
             peak = peak_mib(handle)
             top = count == max(size.listing)
             found.append(
@@ -98,7 +102,11 @@ def figures(size: Size) -> list[Figure]:
                     f"`SELECT * FROM machines` ({ms(best['raw'])})",
                     best["handle"] / best["raw"],
                     f"{ms(best['handle'])} vs {ms(best['raw'])}; peak {peak:.1f} MiB"
-                    + (f" (goal {MEMORY_GOAL_MIB:g} MiB: {'ok' if peak <= MEMORY_GOAL_MIB else 'MISSED'})" if top else ""),
+                    + (
+                        f" (goal {MEMORY_GOAL_MIB:g} MiB: {'ok' if peak <= MEMORY_GOAL_MIB else 'MISSED'})"
+                        if top
+                        else ""
+                    ),
                     command,
                 )
             )

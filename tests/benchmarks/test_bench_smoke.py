@@ -1,4 +1,5 @@
-"""Every benchmark runs at a tiny size, so none rots; the sizes that judge the goals run in `hatch run bench`."""
+"""Every benchmark runs at a tiny size, so none rots; the sizes that judge the goals run in
+`hatch run bench`."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -106,24 +107,29 @@ def test_a_race_in_narrow_waves_goes_on_until_a_zone_has_room(
     assert [i.id for i in alive(handle, spawn)] == [result.instance.id]
 
 
-def test_a_race_with_no_room_anywhere_is_a_capacity_error_and_leaves_nothing(
-    handle: ProviderHandle, control: Ec2Control, spawn: LocalSpawner
-) -> None:
+def _no_room(control: Ec2Control) -> None:
     for zone in ZONES:
         control.no_capacity(zone)
-    with pytest.raises(ProviderError) as caught:
-        probe(handle, spawn, strategy="race")
-    assert caught.value.code is ErrorCode.CAPACITY_ERROR
-    assert alive(handle, spawn) == []
 
 
-def test_a_race_refused_for_another_reason_raises_and_leaves_nothing(
-    handle: ProviderHandle, control: Ec2Control, spawn: LocalSpawner
-) -> None:
+def _unauthorized(control: Ec2Control) -> None:
     control.inject("RunInstances", "UnauthorizedOperation", times=None)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "code"), [(_no_room, ErrorCode.CAPACITY_ERROR), (_unauthorized, ErrorCode.AUTH_ERROR)]
+)
+def test_a_race_that_no_zone_wins_raises_and_leaves_nothing(
+    handle: ProviderHandle,
+    control: Ec2Control,
+    spawn: LocalSpawner,
+    refuse: Callable[[Ec2Control], None],
+    code: ErrorCode,
+) -> None:
+    refuse(control)
     with pytest.raises(ProviderError) as caught:
         probe(handle, spawn, strategy="race")
-    assert caught.value.code is ErrorCode.AUTH_ERROR
+    assert caught.value.code is code
     assert alive(handle, spawn) == []
 
 

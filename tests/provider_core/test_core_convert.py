@@ -17,10 +17,14 @@ class Enhanced(ProviderInstance):
     zone: str | None = None
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 @frozen
 class Redefined(ProviderInstance):
     # Redefines an inherited field: its own rules, not the generic ones, ran when it was built.
-    name: str | None = field(default=None, converter=lambda v: None if v is None else str(v))
+    name: str | None = field(default=None, converter=_text)
 
 
 def enhanced(**overrides: object) -> Enhanced:
@@ -65,7 +69,7 @@ def test_values_the_copy_cannot_vouch_for_take_the_round_trip(odd: dict[str, obj
 
 
 def test_a_redefined_field_takes_the_round_trip() -> None:
-    value = Redefined(id="i-2", status=InstanceStatus.RUNNING, provider="test", name=7)  # type: ignore[arg-type]
+    value = Redefined(id="i-2", status=InstanceStatus.RUNNING, provider="test", name=7)
     projected = project(value, ProviderInstance)
     assert type(projected) is ProviderInstance
     assert projected.name == "7"

@@ -35,7 +35,7 @@ def project(value: object, cls: type[T]) -> T:
     copy = _COPIERS.get(key, _UNKNOWN)
     if copy is _UNKNOWN:
         copy = _COPIERS[key] = _copier(*key)
-    copied = None if copy is None else copy(value)  # type: ignore[operator]
+    copied = None if copy is None else copy(value)
     if copied is not None:
         return copied  # type: ignore[no-any-return]
     # The round trip converts or rejects what the direct copy could not vouch for.

@@ -51,7 +51,7 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         # Lambda has no client token: the key is a tag, looked up before launching and after a launch
         # whose outcome is unknown; launches sharing a key are serialised within the process.
         self._once_per_key = TagAndList(self._find_by_key, self._lookup_after_unknown_outcome)
-        # Held while the catalog is read, so concurrent spawns wait for one request instead of each sending it.
+        # Held while the catalog is read: concurrent spawns wait for one request instead of each sending it.
         self._catalog_lock = threading.Lock()
         self._catalog: tuple[float, dict[str, Offer]] | None = None
 

@@ -51,6 +51,8 @@ SCHEMA = (
         status TEXT NOT NULL, instance_id TEXT, created_at REAL NOT NULL)""",
 )
 LIVE = "terminate_at IS NULL"
+# A listing looks each row's status up here: the converter then takes the member as it is.
+_STATUSES = {status.value: status for status in InstanceStatus}
 SNAPSHOT_SIZE_GB = 8
 
 
@@ -355,16 +357,15 @@ class SimBackend:
         cursor.row_factory = None  # plain tuples: a listing unpacks every row
         parsed_tags: dict[str, dict[str, str]] = {}  # machines of one deployment share their tag sets
         made = []
-        for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in cursor.execute(
-            f"{SELECT} WHERE {where}", params
-        ):
+        rows = cursor.execute(f"{SELECT} WHERE {where}", params)
+        for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
             parsed = parsed_tags.get(tags)
             if parsed is None:
                 parsed = parsed_tags[tags] = json.loads(tags)
             made.append(
                 OrbStackInstance(
                     id=machine_id,
-                    status=status,
+                    status=_STATUSES[status],
                     provider=PROVIDER,
                     name=name,
                     instance_type=size,

@@ -28,7 +28,7 @@ SELECT = (
 def _tag_is(key: str, value: str, n: int, params: dict[str, Any]) -> str:
     params[f"key{n}"], params[f"value{n}"] = key, value
     # json_each, not a JSON path: a tag key may hold any character, a path would need escaping.
-    return f"EXISTS (SELECT 1 FROM json_each(tags) WHERE key = :key{n} AND value = :value{n})"
+    return f"EXISTS (SELECT 1 FROM json_each(tags) WHERE key = :key{n} AND value = :value{n})"  # noqa: S608
 
 
 def narrowing(wanted: ListFilter | None, now: float) -> tuple[str, dict[str, Any]]:

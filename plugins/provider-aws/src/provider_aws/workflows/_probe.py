@@ -107,7 +107,8 @@ def multi_az_probe(
     if strategy not in ("serial", "race") or (race_width is not None and race_width < 1):
         raise ProviderError(
             ErrorCode.INVALID_SPEC,
-            f"strategy must be 'serial' or 'race' and race_width at least 1, got {strategy!r}, {race_width!r}",
+            f"strategy must be 'serial' or 'race' and race_width at least 1, "
+            f"got {strategy!r}, {race_width!r}",
             provider=provider.name,
         )
     region = provider.access.check_region(options.region or provider.region)
@@ -116,7 +117,9 @@ def multi_az_probe(
     candidates = list(zones) if zones else memory.region_zones(provider, region)
     offered = provider.catalog.offered_zones(region, options.instance_type)
     losers = {
-        z: f"Unsupported: {options.instance_type} is not offered in {z}" for z in candidates if z not in offered
+        z: f"Unsupported: {options.instance_type} is not offered in {z}"
+        for z in candidates
+        if z not in offered
     }
     order = memory.order(region, options.instance_type, [z for z in candidates if z in offered])
     probe = _Probe(ctx, options, region, memory, losers)
@@ -172,7 +175,7 @@ class _Probe:
         lock = threading.Lock()
         decided = threading.Event()
         landed: list[tuple[ProviderInstance, str]] = []
-        failures: list[ProviderError] = []
+        failures: list[Exception] = []
         running = set(zones)
         key = self.options.idempotency_key
 
@@ -182,10 +185,12 @@ class _Probe:
             instance = None
             try:
                 instance = self._launch(zone, options)
-            except ProviderError as exc:
+            except Exception as exc:  # re-raised by the caller's thread, never lost in the pool
                 with lock:
                     failures.append(exc)
-                    self.losers[zone] = f"{exc.code}: {exc.message}"
+                    self.losers[zone] = (
+                        f"{exc.code}: {exc.message}" if isinstance(exc, ProviderError) else type(exc).__name__
+                    )
             finally:
                 with lock:
                     running.discard(zone)
