@@ -108,6 +108,7 @@ def figures(size: Size) -> list[Figure]:
                         else ""
                     ),
                     command,
+                    also_missed=f"peak {peak:.0f} MiB" if top and peak > MEMORY_GOAL_MIB else "",
                 )
             )
             handle.close()

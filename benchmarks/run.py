@@ -51,7 +51,13 @@ NOTES = """
 - **Bulk spawn.** Lambda paces every request 5 % wider than the configured interval and counts the next
   slot from when a request left; the instance-types catalog is cached for 5 s (read once per bulk spawn,
   re-read before a refusal). RunPod learns its limits from the RateLimit headers of the first answers.
-  429s in the first second are tolerated by the goal (RunPod has not learned the limits yet).
+  429s in the first second are tolerated by the goal (RunPod has not learned the limits yet). The few
+  later 429s come from the emulator running in the benchmark's own process on a loaded 2-core machine: a
+  thread that took its slot can reach the server a few milliseconds late, more than the 5 % margin
+  (2.5 ms at 20 req/s), and the emulator answers 429 to the next request that arrives too soon; with
+  retries off, each such 429 fails its spawn. A wider margin would trade them for the 1.15x goal.
+- **Anchors** were not measured in this run (set `PROVIDER_CORE_BENCH_ANCHORS=1`; it installs
+  apache-libcloud and llm into a side environment under `~/.cache/provider-core/bench-anchors`).
 - **Multi-AZ.** The latency is added client side to every EC2 call of the benchmark's provider; "one call"
   is one `spawn` in the zone with room, through the same handle. The first probe falls through the five
   full zones one launch each; a repeated probe starts where it worked; the race launches in all six at
@@ -140,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"`{coldstart.ANCHORS_ENV}=1`.\n\n"
         )
         (REPO / "benchmarks" / "RESULTS.md").write_text(header + text + "\n" + NOTES)
-    missed = [f.name for f in figures if f.verdict == "MISSED"]
+    missed = [f.name for f in figures if f.verdict.startswith("MISSED")]
     return 1 if missed and size is FULL else 0
 
 
