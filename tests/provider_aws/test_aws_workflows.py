@@ -48,7 +48,7 @@ def _aws(handle: ProviderHandle) -> AWSProvider:
     return provider
 
 
-def test_probe_tries_zones_concurrently_and_falls_through_capacity_errors(
+def test_probe_falls_through_capacity_errors_without_dry_runs(
     handle: ProviderHandle, control: Ec2Control, test_tag: dict[str, str]
 ) -> None:
     zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
@@ -59,7 +59,8 @@ def test_probe_tries_zones_concurrently_and_falls_through_capacity_errors(
     try:
         assert result.zone == "us-east-1c"
         assert set(result.losers) == {"us-east-1a", "us-east-1b"}
-        assert control.calls().count("RunInstances") == 3 + 3  # three DryRun probes, three launches
+        # Only a launch can find capacity: three launches, no DryRun round before them.
+        assert control.calls().count("RunInstances") == 3
         launched = _aws(handle).get_instance(result.instance.id)
         assert launched is not None
         assert launched.tags[MANAGED_TAG] == "true"
@@ -75,7 +76,7 @@ def test_a_probe_that_raises_other_than_capacity_stops(
     with pytest.raises(ProviderError) as caught:
         handle.workflows["multi_az_probe"](options, zones=["us-east-1a", "us-east-1b"])
     assert caught.value.code is ErrorCode.QUOTA_EXCEEDED
-    assert control.calls().count("RunInstances") == 3  # two probes, one launch, no fall-through
+    assert control.calls().count("RunInstances") == 1  # one launch, no fall-through
 
 
 def test_provider_close_sweeps_warm_pools(handle: ProviderHandle, settings: dict[str, object]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from provider_core import ErrorCode, ProviderError, SpawnOptions
 from provider_lambda import RateLimiter
-from provider_lambda._ratelimit import LAUNCH, REQUEST
+from provider_lambda._ratelimit import LAUNCH, MARGIN, REQUEST
 from provider_lambda.testing import settings_for
 from tests.fake_clock import FakeClock
 from tests.provider_lambda.conftest import build_provider, checked_emulator
@@ -30,7 +30,7 @@ def test_requests_are_spaced_by_the_interval(fake_clock: FakeClock) -> None:
     pacing = limiter(fake_clock)
     for _ in range(4):
         pacing.acquire(REQUEST)
-    assert fake_clock.sleeps == [1.0, 1.0, 1.0]
+    assert fake_clock.sleeps == pytest.approx([1.0 + MARGIN] * 3)
 
 
 def test_launches_wait_for_both_buckets(fake_clock: FakeClock) -> None:
@@ -38,7 +38,8 @@ def test_launches_wait_for_both_buckets(fake_clock: FakeClock) -> None:
     pacing.acquire(REQUEST, LAUNCH)
     pacing.acquire(REQUEST)  # a general request only waits for the general bucket
     pacing.acquire(REQUEST, LAUNCH)
-    assert fake_clock.sleeps == [1.0, 11.0]
+    # The second launch waits for the launch bucket, counted from the first launch.
+    assert fake_clock.sleeps == pytest.approx([1.0 + MARGIN, 12.0 * (1 + MARGIN) - (1.0 + MARGIN)])
 
 
 def test_time_already_passed_counts(fake_clock: FakeClock) -> None:
@@ -64,7 +65,7 @@ def test_concurrent_callers_get_distinct_slots() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(slept) == [1.0, 2.0, 3.0, 4.0]
+    assert sorted(slept) == pytest.approx([n * (1 + MARGIN) for n in (1, 2, 3, 4)])
 
 
 def test_bulk_spawn_paces_itself_against_an_api_that_enforces_the_limits(fake_clock: FakeClock) -> None:
@@ -95,3 +96,13 @@ def test_without_pacing_the_same_spawn_is_throttled(fake_clock: FakeClock) -> No
         assert caught.value.code is ErrorCode.RATE_LIMIT_ERROR
         assert caught.value.retry_after is not None
         assert emulator.throttled == 1
+
+
+def test_the_next_slot_counts_from_when_a_late_call_left(fake_clock: FakeClock) -> None:
+    def late_sleep(seconds: float) -> None:
+        fake_clock.sleep(seconds + 0.5)  # woken half a second late, as a loaded machine does
+
+    pacing = RateLimiter({REQUEST: 1.0}, clock=fake_clock, sleep=late_sleep)
+    pacing.acquire(REQUEST)
+    pacing.acquire(REQUEST)  # leaves at 1.55 instead of 1.05
+    assert pacing.acquire(REQUEST) == pytest.approx(1.0 + MARGIN)  # not 0.55: the gap stays a full interval

@@ -242,3 +242,29 @@ def test_a_region_the_api_reports_is_valid_even_if_the_spec_does_not_list_it(
     with pytest.raises(ProviderError):
         provider.spawn(SpawnOptions(name="x", instance_type="gpu_1x_a10", region="us-north-9"))
     assert [b["region_name"] for b in launches(emulator)] == ["us-north-9"]
+
+
+CATALOG = "/api/v1/instance-types"
+
+
+def catalog_reads(emulator: LambdaEmulator) -> int:
+    return sum(e.target == CATALOG for e in emulator.exchanges)
+
+
+def test_consecutive_spawns_read_the_catalog_once(provider: LambdaProvider, emulator: LambdaEmulator) -> None:
+    for n in range(3):
+        provider.spawn(SpawnOptions(name=f"x{n}", instance_type="gpu_1x_a10", region="us-east-1"))
+    assert len(launches(emulator)) == 3
+    assert catalog_reads(emulator) == 1
+
+
+def test_a_refusal_from_the_cached_catalog_is_checked_afresh(
+    provider: LambdaProvider, emulator: LambdaEmulator
+) -> None:
+    emulator.set_capacity("gpu_1x_a10", {"us-east-1": 3, "us-west-1": 0})
+    provider.spawn(SpawnOptions(name="a", instance_type="gpu_1x_a10", region="us-east-1"))
+    emulator.set_capacity("gpu_1x_a10", {"us-east-1": 3, "us-west-1": 2})
+    # The cached catalog still says us-west-1 is full; the capacity that came back is found.
+    provider.spawn(SpawnOptions(name="b", instance_type="gpu_1x_a10", region="us-west-1"))
+    assert [b["region_name"] for b in launches(emulator)] == ["us-east-1", "us-west-1"]
+    assert catalog_reads(emulator) == 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +31,9 @@ TAG_KEY_MAX = 55
 TAG_VALUE_MAX = 128
 NAME_MAX = 64
 USER_DATA_MAX = 1024 * 1024
+# The instance types carry live regional capacity, so they are kept only briefly: a bulk spawn reads them
+# once instead of before every launch (half its requests), and a refusal always reads them afresh.
+CATALOG_TTL_S = 5.0
 
 
 class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
@@ -46,6 +51,9 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         # Lambda has no client token: the key is a tag, looked up before launching and after a launch
         # whose outcome is unknown; launches sharing a key are serialised within the process.
         self._once_per_key = TagAndList.over(self.list_instances)
+        # Held while the catalog is read: concurrent spawns wait for one request instead of each sending it.
+        self._catalog_lock = threading.Lock()
+        self._catalog: tuple[float, dict[str, Offer]] | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.settings.api_key else "missing"
@@ -137,9 +145,28 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
             body["user_data"] = options.bootstrap.content
         return body
 
+    def _offers(self, *, fresh: bool) -> tuple[dict[str, Offer], bool]:
+        """The instance types, and whether they came from the cache."""
+        with self._catalog_lock:
+            cached = self._catalog
+            if not fresh and cached is not None and time.monotonic() - cached[0] < CATALOG_TTL_S:
+                return cached[1], True
+            offers = offers_from_api(self._client.get("/instance-types"))
+            self._catalog = (time.monotonic(), offers)
+            return offers, False
+
     def _check_type_and_region(self, options: SpawnOptions) -> tuple[Offer, str]:
         """Fail fast on an unknown type or region, or a region without capacity."""
-        offers = offers_from_api(self._client.get("/instance-types"))
+        offers, cached = self._offers(fresh=False)
+        try:
+            return self._match_offer(options, offers)
+        except ProviderError:
+            if not cached:
+                raise
+            # Capacity may have come back (or a type appeared) since the catalog was read: ask again.
+            return self._match_offer(options, self._offers(fresh=True)[0])
+
+    def _match_offer(self, options: SpawnOptions, offers: Mapping[str, Offer]) -> tuple[Offer, str]:
         offer = offers.get(options.instance_type)
         if offer is None:
             known = ", ".join(sorted(offers)) or "none"

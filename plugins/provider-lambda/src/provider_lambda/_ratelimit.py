@@ -8,13 +8,16 @@ from collections.abc import Callable, Mapping
 
 REQUEST = "request"
 LAUNCH = "launch"
+# Calls are spaced a little wider than the limit: a request that leaves a few milliseconds late (a thread
+# scheduled late, a slow socket) must not arrive too close to the next one and be answered 429.
+MARGIN = 0.05
 
 
 class RateLimiter:
-    """Keeps calls in each bucket at least that bucket's interval apart, across threads.
+    """Keeps calls in each bucket at least that bucket's interval (plus MARGIN) apart, across threads.
 
-    A caller reserves the earliest free slot under the lock and sleeps outside it, so concurrent
-    callers queue up in order without holding the lock while they wait.
+    A caller waits for its slot holding the lock, so concurrent callers go one at a time, in order, and
+    the next slot counts from when a call actually left, not from when it was reserved.
     """
 
     def __init__(
@@ -35,9 +38,10 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             start = max([now, *(self._next_free[b] for b in buckets)])
+            wait = start - now
+            if wait > 0:
+                self._sleep(wait)
+                start = max(start, self._clock())
             for bucket in buckets:
-                self._next_free[bucket] = start + self.intervals[bucket]
-        wait = start - now
-        if wait > 0:
-            self._sleep(wait)
+                self._next_free[bucket] = start + self.intervals[bucket] * (1 + MARGIN)
         return wait

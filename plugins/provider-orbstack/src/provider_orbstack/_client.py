@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from provider_core import SpawnOptions
+from provider_core import ListFilter, SpawnOptions
 from provider_orbstack._db import default_state_dir
 from provider_orbstack._orbctl import OrbCli, OrbctlBackend, find_orb
 from provider_orbstack._settings import OrbStackSettings
@@ -27,7 +27,9 @@ class Backend(Protocol):
 
     def terminate(self, provider_id: str) -> None: ...
 
-    def list_instances(self) -> list[OrbStackInstance]: ...
+    def list_instances(self, filter: ListFilter | None = None) -> list[OrbStackInstance]:
+        """Machines: at least the managed ones filter matches (a backend may narrow by it, or not)."""
+        ...
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None: ...
 

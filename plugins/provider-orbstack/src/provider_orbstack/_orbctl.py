@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider_core import ErrorCode, InstanceStatus, SpawnOptions
+from provider_core import ErrorCode, InstanceStatus, ListFilter, SpawnOptions
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, OrbctlFailure, error, map_error
@@ -229,7 +229,8 @@ class OrbctlBackend:
         with self.meta.write() as conn:
             conn.execute("UPDATE machines SET terminated_at = ? WHERE name = ?", (self._clock(), provider_id))
 
-    def list_instances(self) -> list[OrbStackInstance]:
+    def list_instances(self, filter: ListFilter | None = None) -> list[OrbStackInstance]:
+        # `orb list` cannot narrow: every machine is read, the core applies the filter.
         records = {r["name"]: r for r in self._records(self.cli.json("list", "--format", "json"))}
         with self.meta.read() as conn:
             rows = conn.execute("SELECT * FROM machines ORDER BY created_at, name").fetchall()

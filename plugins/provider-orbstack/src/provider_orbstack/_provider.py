@@ -63,8 +63,8 @@ class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
         self._call(self.backend.terminate, provider_id)
 
     def list_instances(self, filter: ListFilter | None = None) -> Sequence[OrbStackInstance]:
-        # Neither backend can narrow cheaply: the core applies the filter.
-        return self._call(self.backend.list_instances)
+        # The sim narrows in SQL, orbctl lists everything; the core applies the filter again either way.
+        return self._call(self.backend.list_instances, filter)
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         return self._call(self.backend.get_instance, provider_id)

@@ -20,6 +20,7 @@ from attrs import field, frozen
 from provider_core import (
     ErrorCode,
     InstanceStatus,
+    ListFilter,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -31,6 +32,7 @@ from provider_core.author import MANAGED_TAG, ManagedResource
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, error
+from provider_orbstack._simquery import SELECT, narrowing
 from provider_orbstack._types import OrbStackInstance
 
 SCHEMA_VERSION = 1
@@ -50,6 +52,8 @@ SCHEMA = (
         status TEXT NOT NULL, instance_id TEXT, created_at REAL NOT NULL)""",
 )
 LIVE = "terminate_at IS NULL"
+# A listing looks each row's status up here: the converter then takes the member as it is.
+_STATUSES = {status.value: status for status in InstanceStatus}
 SNAPSHOT_SIZE_GB = 8
 
 
@@ -94,15 +98,15 @@ class SimBackend:
         conn.execute("DELETE FROM machines WHERE gone_at < ?", (now - self.config.retention_s,))
         key = idempotency_key(options.tags)
         if key is not None:
-            row = conn.execute("SELECT * FROM machines WHERE idempotency_key = ?", (key,)).fetchone()
-            if row is not None:
-                if (row["instance_type"], row["region"]) != (options.instance_type, region):
+            earlier = self._read_one(conn, "idempotency_key = :key", {"key": key}, now)
+            if earlier is not None:
+                if (earlier.instance_type, earlier.region) != (options.instance_type, region):
                     raise error(
                         ErrorCode.INVALID_SPEC,
                         f"idempotency key {key!r} was used for a "
-                        f"{row['instance_type']} machine in {row['region']}",
+                        f"{earlier.instance_type} machine in {earlier.region}",
                     )
-                return self._instance(row, now)
+                return earlier
         self._check_limits(conn, options.instance_type, size, region)
         machine_id = "orb-" + secrets.token_hex(6)
         boot = options.bootstrap
@@ -127,8 +131,9 @@ class SimBackend:
                 None if boot is None else boot.checksum,
             ),
         )
-        row = conn.execute("SELECT * FROM machines WHERE id = ?", (machine_id,)).fetchone()
-        return self._instance(row, now)
+        made = self._read_one(conn, "id = :id", {"id": machine_id}, now)
+        assert made is not None  # inserted just above, in the same transaction
+        return made
 
     def _check_limits(
         self, conn: sqlite3.Connection, instance_type: str, size: cat.Size, region: str
@@ -163,16 +168,15 @@ class SimBackend:
                 (now, now + self.config.terminate_delay, provider_id),
             )
 
-    def list_instances(self) -> list[OrbStackInstance]:
-        now = self._clock()
+    def list_instances(self, filter: ListFilter | None = None) -> list[OrbStackInstance]:
+        """The managed machines filter matches, narrowed in SQL (unmanaged machines are never listed)."""
+        where, params = narrowing(filter, self._clock())
         with self.db.read() as conn:
-            rows = conn.execute("SELECT * FROM machines ORDER BY created_at, id").fetchall()
-        return [self._instance(row, now) for row in rows]
+            return self._read(conn, f"{where} ORDER BY created_at, id", params)
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         with self.db.read() as conn:
-            row = conn.execute("SELECT * FROM machines WHERE id = ?", (provider_id,)).fetchone()
-        return None if row is None else self._instance(row, self._clock())
+            return self._read_one(conn, "id = :id", {"id": provider_id}, self._clock())
 
     def stored_bootstrap(self, provider_id: str) -> tuple[str, str, str] | None:
         """(format, content, checksum) kept with a machine, for inspection in tests and debugging."""
@@ -377,27 +381,40 @@ class SimBackend:
             raise error(ErrorCode.INVALID_SPEC, f"unknown region {region!r}; known: {', '.join(cat.REGIONS)}")
         return region
 
+    def _read_one(
+        self, conn: sqlite3.Connection, where: str, params: dict[str, object], now: float
+    ) -> OrbStackInstance | None:
+        found = self._read(conn, where, {**params, "now": now})
+        return found[0] if found else None
+
     @staticmethod
-    def _instance(row: sqlite3.Row, now: float) -> OrbStackInstance:
-        if row["terminate_at"] is not None:
-            status = InstanceStatus.TERMINATED if now >= row["gone_at"] else InstanceStatus.TERMINATING
-        elif row["status_override"]:
-            status = InstanceStatus(row["status_override"])
-        else:
-            status = InstanceStatus.RUNNING if now >= row["ready_at"] else InstanceStatus.PENDING
-        return OrbStackInstance(
-            id=row["id"],
-            status=status,
-            provider=PROVIDER,
-            name=row["name"],
-            instance_type=row["instance_type"],
-            region=row["region"],
-            private_ip=row["private_ip"],
-            created_at=datetime.fromtimestamp(row["created_at"], UTC),
-            tags=json.loads(row["tags"]),
-            spot=bool(row["spot"]),
-            status_reason=row["status_reason"],
-            image=row["image"],
-            **cat.size_fields(row["instance_type"]),
-            backend="sim",
-        )
+    def _read(conn: sqlite3.Connection, where: str, params: Mapping[str, object]) -> list[OrbStackInstance]:
+        """Instances built straight from the cursor, so the rows are never all held at once."""
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: a listing unpacks every row
+        parsed_tags: dict[str, dict[str, str]] = {}  # machines of one deployment share their tag sets
+        made = []
+        rows = cursor.execute(f"{SELECT} WHERE {where}", params)
+        for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
+            parsed = parsed_tags.get(tags)
+            if parsed is None:
+                parsed = parsed_tags[tags] = json.loads(tags)
+            made.append(
+                OrbStackInstance(
+                    id=machine_id,
+                    status=_STATUSES[status],
+                    provider=PROVIDER,
+                    name=name,
+                    instance_type=size,
+                    region=region,
+                    private_ip=ip,
+                    created_at=datetime.fromtimestamp(created_at, UTC),
+                    tags=parsed,  # copied by the converter, so instances never share the cached dict
+                    spot=bool(spot),
+                    status_reason=reason,
+                    image=image,
+                    **cat.size_fields(size),
+                    backend="sim",
+                )
+            )
+        return made

@@ -91,11 +91,11 @@ class MultiAzProbeContract:
         assert result.zone == real
         assert result.losers[f"{provider.region}-nowhere"].startswith("Unsupported")
 
-    def test_a_refused_dry_run_stops_the_probe_before_any_launch(
+    def test_a_launch_refused_for_auth_stops_the_probe_at_once(
         self, handle: ProviderHandle, spawn: Any
     ) -> None:
         control = _control(handle)
-        control.inject("RunInstances", "UnauthorizedOperation", times=None, dry_run=True)
+        control.inject("RunInstances", "UnauthorizedOperation", times=None)
         try:
             with pytest.raises(ProviderError) as caught:
                 handle.workflows["multi_az_probe"](spawn.options("denied"))
