@@ -9,10 +9,11 @@ stray exceptions as ProviderError. A provider author writes only what is specifi
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
+
+import attrs
 
 from provider_core._capabilities import Capabilities
 from provider_core._convert import project
@@ -53,15 +54,15 @@ def managed_tags(options: SpawnOptions) -> dict[str, str]:
     return tags
 
 
-def spawn_needs(options: SpawnOptions) -> dict[str, bool]:
-    """The capability flags a SpawnOptions asks for."""
-    return {
-        "spot": options.spot,
-        "idempotent_spawn": options.idempotency_key is not None,
-        "gpu": options.gpu_count is not None,
-        "persistent_volumes": bool(options.volumes),
-        "custom_networking": options.network is not None,
-    }
+# The capability flag each SpawnOptions input needs.
+SPAWN_NEEDS: tuple[tuple[str, Callable[[SpawnOptions], bool]], ...] = (
+    ("spot", lambda options: options.spot),
+    ("idempotent_spawn", lambda options: options.idempotency_key is not None),
+    ("gpu", lambda options: options.gpu_count is not None),
+    ("persistent_volumes", lambda options: bool(options.volumes)),
+    ("custom_networking", lambda options: options.network is not None),
+)
+_SPAWN_FIELDS = tuple(field.name for field in attrs.fields(SpawnOptions))
 
 
 class ContractPlugin:
@@ -81,6 +82,8 @@ class ContractPlugin:
         self.capabilities = capabilities
         self._extra_tags = extra_tags
         self._secrets = tuple(secrets)
+        # Only the inputs this provider cannot honour need checking on every spawn.
+        self._refused = tuple((flag, asks) for flag, asks in SPAWN_NEEDS if not getattr(capabilities, flag))
         for method in METHODS:
             setattr(self, method.name, self._hook(method))
 
@@ -162,9 +165,17 @@ class ContractPlugin:
         if not isinstance(options, SpawnOptions):
             raise InvalidArgument(f"options must be SpawnOptions, got {type(options).__name__}")
         self._check_tag_keys(options.tags, "tag keys")
-        for flag, needed in spawn_needs(options).items():
-            if needed and not getattr(self.capabilities, flag):
-                raise CapabilityNotSupported(self.name, flag, "SpawnOptions asks for it")
+        # The inputs of SPAWN_NEEDS tested together first: most spawns ask for none of them.
+        if self._refused and (
+            options.spot
+            or options.idempotency_key is not None
+            or options.gpu_count is not None
+            or options.volumes
+            or options.network is not None
+        ):
+            for flag, asks in self._refused:
+                if asks(options):
+                    raise CapabilityNotSupported(self.name, flag, "SpawnOptions asks for it")
         if options.zone is not None and not self.provider.placement_zones:
             raise ProviderError(
                 ErrorCode.INVALID_SPEC,
@@ -183,6 +194,8 @@ class ContractPlugin:
         return with_tags(options, {**options.tags, **extra, **managed_tags(options)})
 
     def _check_tag_keys(self, tags: Mapping[str, str], what: str) -> None:
+        if not any(k.startswith(RESERVED_TAG_PREFIX) for k in tags):
+            return
         reserved = sorted(k for k in tags if k.startswith(RESERVED_TAG_PREFIX))
         if reserved:
             raise ProviderError(
@@ -278,6 +291,8 @@ class ContractPlugin:
 
 def with_tags(options: SpawnOptions, tags: Mapping[str, str]) -> SpawnOptions:
     """options with tags replaced, without running every validator again (the tags are checked strings)."""
-    copied = copy.copy(options)
+    copied: SpawnOptions = object.__new__(SpawnOptions)
+    for name in _SPAWN_FIELDS:
+        object.__setattr__(copied, name, getattr(options, name))
     object.__setattr__(copied, "tags", dict(tags))
     return copied

@@ -323,9 +323,11 @@ class ProviderHandle:
         )
 
     def _spawn_tags(self, options: SpawnOptions) -> dict[str, str]:
+        caller = self._callers.get("spawn_tags") or self._caller("spawn_tags")
         extra: dict[str, str] = {}
-        for tags in self._caller("spawn_tags")(provider=self.name, options=options):
-            extra.update(tags or {})
+        if caller.get_hookimpls():  # most installs have no spawn_tags plugin: skip the hook call
+            for tags in caller(provider=self.name, options=options):
+                extra.update(tags or {})
         return extra
 
     def _run_workflow(self, name: str, *args: Any, **kwargs: Any) -> Any:
