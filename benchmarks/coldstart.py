@@ -15,6 +15,7 @@ from pathlib import Path
 from benchmarks._common import Figure, Size, fresh_interpreters, ms, python
 
 ANCHORS_ENV = "PROVIDER_CORE_BENCH_ANCHORS"
+GOAL = 2.0
 # Outside the repository, so neither the linters nor git ever look into it.
 ANCHOR_VENV = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "provider-core" / "bench-anchors"
@@ -49,14 +50,17 @@ def figures(size: Size) -> list[Figure]:
         commands["llm"] = [str(side.with_name("llm")), "--version"]
     times = fresh_interpreters(commands, size.cold_runs)
     base = times["pass"]
+    # The goal's second half: faster than the libcloud anchor, judged when the anchor was measured.
+    slower = anchors and times["providers"] >= times["libcloud"]
     found = [
         Figure(
             "cold start: `providers list --json` / `python -c pass`",
-            None,  # the goal (2.0) belongs to the registration-index work; measured here only
+            GOAL,
             "`python -c pass`",
             times["providers"] / base,
             f"{ms(times['providers'])} vs {ms(base)} (median of {size.cold_runs})",
             "hatch run bench --only coldstart",
+            also_missed="slower than libcloud's get_driver(EC2)" if slower else "",
         )
     ]
     if anchors:

@@ -27,10 +27,17 @@ def env_registry(registry: ProviderRegistry) -> ProviderRegistry:
     return registry
 
 
-def test_entry_point_registers_the_env_plugin() -> None:
-    registry = provider_core.discover(refresh=True)
-    assert registry.plugin_manager.get_plugin("plugin:orbstack-chaos") is plugin
-    assert "orbstack-chaos" not in registry.broken_plugins()
+def test_entry_point_registers_the_plugin_only_when_chaos_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    quiet = provider_core.discover(refresh=True)
+    assert quiet.plugin_manager.get_plugin("plugin:orbstack-chaos") is None, "no wrapper on every call"
+    assert quiet.dormant_plugins() == {"orbstack-chaos": plugin}
+    monkeypatch.setenv(ENV_VAR, config())
+    asked = provider_core.discover(refresh=True)
+    assert asked.plugin_manager.get_plugin("plugin:orbstack-chaos") is plugin
+    assert "orbstack-chaos" not in asked.broken_plugins()
 
 
 @pytest.fixture

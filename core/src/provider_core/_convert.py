@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
-from functools import cache, partial
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -111,21 +111,6 @@ def _copier(source: type, cls: type) -> Copier | None:
     exec(compile(source_code, f"<provider_core projection {source.__qualname__}>", "exec"), namespace)  # noqa: S102
     copy: Copier = namespace["copy"]
     return copy
-
-
-def project_all(values: object, cls: type[T]) -> list[T]:
-    """Project every item of a sequence; anything that is not a sequence is a TypeError."""
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise TypeError(f"expected a sequence of {cls.__name__}, got {type(values).__name__}")
-    return [project(item, cls) for item in values]
-
-
-def exactly(cls: type[T]) -> Callable[[object], T]:
-    return partial(project, cls=cls)
-
-
-def each(cls: type[T]) -> Callable[[object], list[T]]:
-    return partial(project_all, cls=cls)
 
 
 def materialize(value: object, cls: type[T], **extra: Any) -> T:

@@ -51,6 +51,7 @@ class ProviderRegistry:
         self._sources: dict[str, str] = {}
         self._broken: dict[str, str] = {}
         self._broken_plugins: dict[str, str] = {}
+        self._dormant: dict[str, object] = {}
         self._conflicts: dict[str, dict[str, object]] = {}
         # Set when an entry point hit the discovery deadline: such a scan is not saved in the index.
         self.incomplete = False
@@ -85,6 +86,11 @@ class ProviderRegistry:
 
     def broken_plugins(self) -> dict[str, str]:
         return dict(sorted(self._broken_plugins.items()))
+
+    def dormant_plugins(self) -> dict[str, object]:
+        """Installed plugins that said they are not wanted now (`provider_core_active()` returned False):
+        not registered; register one with `plugin_manager.register(plugin)` to use it."""
+        return dict(sorted(self._dormant.items()))
 
     def conflicts(self) -> dict[str, dict[str, object]]:
         """Names published by more than one distribution: {"distributions": [...], "pinned": DIST | None}.
@@ -136,6 +142,12 @@ class ProviderRegistry:
         origin = origin_of(entry_point)
         try:
             plugin = call_with_deadline(entry_point.load, discovery_timeout(timeout), origin)
+            active = getattr(plugin, "provider_core_active", None)
+            if callable(active) and not active():
+                # A test-only plugin (chaos injection) that was not asked for wraps nothing: every call
+                # of every provider would otherwise pay for it.
+                self._dormant[entry_point.name] = plugin
+                return
             self._board.register(plugin, f"plugin:{entry_point.name}")
         except (Exception, SystemExit) as exc:
             self.incomplete |= isinstance(exc, TimedOut)

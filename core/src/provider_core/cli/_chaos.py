@@ -73,11 +73,19 @@ def drift_config(provider: str, seed: int) -> dict[str, Any]:
 
 
 @contextmanager
-def chaos_env(config: dict[str, Any]) -> Iterator[None]:
+def chaos_env(registry: ProviderRegistry, config: dict[str, Any]) -> Iterator[None]:
+    """PROVIDER_CORE_CHAOS set for the block, with the chaos plugin registered if discovery left it
+    dormant (test-only plugins wrap nothing unless asked for)."""
+    name, _ = find_chaos_plugin(registry)
+    dormant = registry.dormant_plugins().get(name) if name else None
     os.environ[CHAOS_ENV] = json.dumps(config)
+    if dormant is not None:
+        registry.plugin_manager.register(dormant)
     try:
         yield
     finally:
+        if dormant is not None:
+            registry.plugin_manager.unregister(dormant)
         os.environ.pop(CHAOS_ENV, None)
 
 

@@ -219,14 +219,14 @@ class ProviderDemo:
                 raise StepNotApplicable(f"chaos goes to {self.run.chaos_target} only")
             raise StepSkipped(self.run.chaos_skip_reason)
         assert self.handle is not None
-        with chaos_env(fault_config(self.name, self.run.seed)):
+        with chaos_env(self.run.registry, fault_config(self.name, self.run.seed)):
             instance, fault = spawn_through_fault(
                 self.run.registry, self.handle, self.options(self.run.instances)
             )
         self.ids.append(instance.id)
         wait_running(self.run, self.handle, [instance.id])
         expected = dict.fromkeys(self.ids, InstanceStatus.RUNNING)
-        with chaos_env(drift_config(self.name, self.run.seed)):
+        with chaos_env(self.run.registry, drift_config(self.name, self.run.seed)):
             drift = check_drift(self.handle, expected, self.known_orphans)
         return f"{fault}; {drift}"
 

@@ -38,6 +38,10 @@ class ChaosPlugin(MethodWrappers):
         self._states: dict[str, ChaosState] = {}
         self._release = threading.Event()
 
+    def provider_core_active(self) -> bool:
+        """Discovery registers this test-only plugin only when asked: a config, or PROVIDER_CORE_CHAOS set."""
+        return self._config is not None or bool(os.environ.get(ENV_VAR, "").strip())
+
     def release(self) -> None:
         """End every injected hang and delay now and skip later ones (threads left by a timeout finish)."""
         self._release.set()
