@@ -9,6 +9,7 @@ from provider_core._capabilities import Capabilities, Tier
 from provider_core._convert import to_jsonable
 from provider_core._errors import TAXONOMY, CapabilityNotSupported, ErrorCategory, ErrorCode, ProviderError
 from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps
+from provider_core._recover import RecoveryPolicy, RecoveryReport
 from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
 from provider_core._retry import RetryPolicy, call_with_timeout, retry
 from provider_core._sweep import SweepError, sweep, sweep_candidates
@@ -57,6 +58,8 @@ __all__ = [
     "ProviderInstance",
     "ProviderRegistry",
     "ProviderSnapshot",
+    "RecoveryPolicy",
+    "RecoveryReport",
     "RetryPolicy",
     "SnapshotOps",
     "SnapshotStatus",

@@ -17,6 +17,7 @@ from provider_core._capabilities import Capabilities
 from provider_core._convert import project
 from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderError, as_provider_error
 from provider_core._hookspecs import hook_function, hookimpl
+from provider_core._journaled import spawn_key_tag
 from provider_core._methods import METHODS, Method
 from provider_core._provider import Provider
 from provider_core._settings import redact
@@ -47,8 +48,9 @@ class InvalidArgument(ValueError):
 def managed_tags(options: SpawnOptions) -> dict[str, str]:
     """The tags the core puts on every instance it spawns."""
     tags = {MANAGED_TAG: "true"}
-    if options.idempotency_key:
-        tags[IDEMPOTENCY_TAG] = options.idempotency_key
+    key = spawn_key_tag(options)  # the caller's key, else the journal's for this spawn
+    if key:
+        tags[IDEMPOTENCY_TAG] = key
     return tags
 
 

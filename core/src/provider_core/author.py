@@ -11,6 +11,7 @@ from provider_core._convert import materialize, project
 from provider_core._errors import as_provider_error, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
+from provider_core._journaled import SharedBudget, request_budget
 from provider_core._provider import Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._settings import (
@@ -32,6 +33,7 @@ __all__ = [
     "Provider",
     "ProviderRegistration",
     "Setting",
+    "SharedBudget",
     "TagAndList",
     "UnknownSetting",
     "WorkflowContext",
@@ -47,6 +49,7 @@ __all__ = [
     "render_bootstrap",
     "render_cloud_init",
     "render_shell",
+    "request_budget",
     "resolve_settings",
     "setting",
     "sha256_hex",

@@ -22,6 +22,7 @@ from provider_core.cli._instances import (
 )
 from provider_core.cli._inventory import info_command, list_command
 from provider_core.cli._output import Output
+from provider_core.cli._recover import recover_command
 
 EPILOG = """\b
 Exit codes: 0 ok, 1 failure, 2 usage error (unknown provider or setting, bad option),
@@ -45,6 +46,7 @@ for command in (
     bootstrap_command,
     check_command,
     demo_command,
+    recover_command,
 ):
     cli.add_command(command)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from provider_core import ErrorCode, ProviderError
+from provider_core.author import SharedBudget
 from provider_lambda._errors import PROVIDER, error_for_response, invalid_spec, unavailable
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
 from provider_lambda._settings import LambdaSettings
@@ -25,7 +26,7 @@ def segment(value: str) -> str:
 class LambdaClient:
     """Sends requests to the Lambda Cloud API and returns the `data` of its success envelope."""
 
-    def __init__(self, settings: LambdaSettings, limiter: RateLimiter) -> None:
+    def __init__(self, settings: LambdaSettings, limiter: RateLimiter | SharedBudget) -> None:
         self._settings = settings
         self._limiter = limiter
         self._http: httpx.Client | None = None
