@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provider_core._journal import Kind, State, key_digest, open_journal
+from provider_core._journal import Kind, State, key_digest
+from provider_core._journal_open import open_journal
 from tests.cli.conftest import Cli
 
 

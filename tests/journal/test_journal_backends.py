@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from provider_core import ErrorCode, ProviderError
-from provider_core._journal import HOST, Kind, State, holder_name, open_journal
+from provider_core._journal import HOST, Kind, State, holder_name
+from provider_core._journal_open import open_journal
 from provider_core._journal_sql import MIGRATIONS, VERSION
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provider_core._journal import open_journal
+from provider_core._journal_open import open_journal
 from provider_core.author import SharedBudget
 from provider_runpod._ratelimit import RateLimiter
 

@@ -17,10 +17,10 @@ from provider_core._capabilities import Capabilities
 from provider_core._convert import project
 from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderError, as_provider_error
 from provider_core._hookspecs import hook_function, hookimpl
-from provider_core._journaled import spawn_key_tag
 from provider_core._methods import METHODS, Method
 from provider_core._provider import Provider
 from provider_core._settings import redact
+from provider_core._spawnkey import spawn_key_tag
 from provider_core._types import (
     GONE_STATUSES,
     IDEMPOTENCY_TAG,

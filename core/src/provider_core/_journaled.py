@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import attrs
 
+from provider_core._capabilities import Capabilities
 from provider_core._errors import ErrorCode, ProviderError
 from provider_core._journal import (
     LEASE_SECONDS,
@@ -33,16 +34,18 @@ from provider_core._journal import (
     mint_key,
     options_digest,
 )
-from provider_core._retry import retry
-from provider_core._types import IDEMPOTENCY_TAG, MANAGED_TAG, InstanceStatus, ProviderInstance, SpawnOptions
-
-if TYPE_CHECKING:
-    from provider_core._handle import ProviderHandle
+from provider_core._retry import RetryPolicy, retry
+from provider_core._spawnkey import key_in_scope
+from provider_core._types import (
+    IDEMPOTENCY_TAG,
+    MANAGED_TAG,
+    InstanceStatus,
+    ListFilter,
+    ProviderInstance,
+    SpawnOptions,
+)
 
 JournalSource = Callable[[], Journal]
-# The key of the journaled spawn in progress, for providers that are not handed it (no idempotent_spawn):
-# the contract plugin still writes it to the instance's key tag, so recovery can find the instance.
-_SPAWN_KEY: ContextVar[str | None] = ContextVar("provider_core_spawn_key", default=None)
 # Outcomes that prove nothing was created; any other failure may have created the instance.
 _NOTHING_CREATED = frozenset(
     {
@@ -56,21 +59,27 @@ _NOTHING_CREATED = frozenset(
 )
 
 
-def spawn_key_tag(options: SpawnOptions) -> str | None:
-    """The key the contract tags a new instance with: the caller's, else the journal's for this spawn."""
-    return options.idempotency_key or _SPAWN_KEY.get()
+class JournaledHandle(Protocol):
+    """What the journal's paths use of a ProviderHandle (a protocol: _handle imports this module)."""
+
+    name: str
+    retry_policy: RetryPolicy | None
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]: ...
+
+    def get_instance(self, provider_id: str) -> ProviderInstance | None: ...
+
+    def terminate(self, provider_id: str) -> None: ...
+
+    def _attempt(self, hook: str, **kwargs: Any) -> Any: ...
+
+    def _invoke(self, hook: str, **kwargs: Any) -> Any: ...
 
 
-@contextmanager
-def _key_in_scope(key: str) -> Iterator[None]:
-    token = _SPAWN_KEY.set(key)
-    try:
-        yield
-    finally:
-        _SPAWN_KEY.reset(token)
-
-
-def find_by_key(handle: ProviderHandle, digest: str) -> list[ProviderInstance]:
+def find_by_key(handle: JournaledHandle, digest: str) -> list[ProviderInstance]:
     """Every managed instance whose key tag has this digest, oldest first (terminated ones too)."""
     found = [
         i
@@ -80,7 +89,7 @@ def find_by_key(handle: ProviderHandle, digest: str) -> list[ProviderInstance]:
     return sorted(found, key=lambda i: (i.created_at is None, i.created_at or 0, i.id))
 
 
-def journaled_spawn(handle: ProviderHandle, journal: Journal, options: SpawnOptions) -> ProviderInstance:
+def journaled_spawn(handle: JournaledHandle, journal: Journal, options: SpawnOptions) -> ProviderInstance:
     key = options.idempotency_key or mint_key()
     # Only a provider that declares idempotent_spawn is handed the key; for others the journal and the
     # key tag carry it (a caller's key included, so the key works on every provider).
@@ -106,7 +115,7 @@ def journaled_spawn(handle: ProviderHandle, journal: Journal, options: SpawnOpti
                 existing = find_by_key(handle, digest)
                 if existing:
                     return existing[0]
-            with _key_in_scope(key):
+            with key_in_scope(key):
                 return handle._attempt("spawn", options=options)  # type: ignore[no-any-return]
 
         try:
@@ -122,7 +131,7 @@ def journaled_spawn(handle: ProviderHandle, journal: Journal, options: SpawnOpti
         return instance
 
 
-def journaled_terminate(handle: ProviderHandle, journal: Journal, provider_id: str) -> None:
+def journaled_terminate(handle: JournaledHandle, journal: Journal, provider_id: str) -> None:
     intent = journal.begin(Kind.TERMINATE, handle.name, holder_name(), instance_id=provider_id)
     try:
         handle._invoke("terminate", provider_id=provider_id)
@@ -161,7 +170,7 @@ def lease(
         journal.release(provider, digest, holder)
 
 
-def _bound_instance(handle: ProviderHandle, instance_id: str, key: str) -> ProviderInstance:
+def _bound_instance(handle: JournaledHandle, instance_id: str, key: str) -> ProviderInstance:
     """The key rule: the instance the key was first bound to, as terminated when the provider forgot it."""
     found = handle.get_instance(instance_id)
     if found is not None:

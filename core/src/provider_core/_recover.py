@@ -9,17 +9,13 @@ terminates are finished. A second run finds nothing unfinished and changes nothi
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from attrs import Factory, define, frozen
 
 from provider_core._errors import ProviderError
 from provider_core._journal import LEASE_SECONDS, Intent, Journal, Kind, State, holder_name
-from provider_core._journaled import find_by_key
+from provider_core._journaled import JournaledHandle, find_by_key
 from provider_core._types import GONE_STATUSES, ProviderInstance
-
-if TYPE_CHECKING:
-    from provider_core._handle import ProviderHandle
 
 
 class RecoveryPolicy(StrEnum):
@@ -57,7 +53,7 @@ class _Tally:
     errors: list[str] = Factory(list)
 
 
-def recover(handle: ProviderHandle, journal: Journal, policy: RecoveryPolicy) -> RecoveryReport:
+def recover(handle: JournaledHandle, journal: Journal, policy: RecoveryPolicy) -> RecoveryReport:
     policy = RecoveryPolicy(policy)
     tally = _Tally()
     for intent in journal.unfinished(handle.name):
@@ -81,7 +77,7 @@ def recover(handle: ProviderHandle, journal: Journal, policy: RecoveryPolicy) ->
     )
 
 
-def _finish_terminate(handle: ProviderHandle, journal: Journal, intent: Intent, tally: _Tally) -> None:
+def _finish_terminate(handle: JournaledHandle, journal: Journal, intent: Intent, tally: _Tally) -> None:
     if intent.instance_id is not None:
         handle.terminate(intent.instance_id)
         tally.terminates_finished.append(intent.instance_id)
@@ -89,7 +85,7 @@ def _finish_terminate(handle: ProviderHandle, journal: Journal, intent: Intent, 
 
 
 def _settle_spawn(
-    handle: ProviderHandle, journal: Journal, intent: Intent, policy: RecoveryPolicy, tally: _Tally
+    handle: JournaledHandle, journal: Journal, intent: Intent, policy: RecoveryPolicy, tally: _Tally
 ) -> None:
     digest = intent.key_digest
     if digest is None:  # pragma: no cover - every spawn intent has a key; kept for a hand-edited journal

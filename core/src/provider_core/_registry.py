@@ -14,7 +14,8 @@ import attrs
 from provider_core._config import UNSET, CoreConfig
 from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
-from provider_core._journal import Journal, open_journal
+from provider_core._journal import Journal
+from provider_core._journal_open import open_journal
 from provider_core._methods import capability_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
