@@ -24,7 +24,9 @@ CASES: dict[str, tuple[dict[str, str], bool]] = {
         {
             "test_idempotent_spawn_returns_the_same_instance": (
                 "idempotent_spawn: the same idempotency_key returned different instances"
-            )
+            ),
+            # A provider that ignores keys breaks the key rule too.
+            "test_a_key_stays_bound_to_its_terminated_instance": "the key rule: a spawn with the key of",
         },
         True,
     ),

@@ -37,6 +37,7 @@ CORE_RULES = {
 GATED_RULES = {
     "test_list_filter_by_region": "multi_region",
     "test_idempotent_spawn_returns_the_same_instance": "idempotent_spawn",
+    "test_a_key_stays_bound_to_its_terminated_instance": "idempotent_spawn",
     "test_snapshot_lifecycle": "snapshots",
     "test_snapshot_of_unknown_instance_is_not_found": "snapshots",
     "test_spot_prices": "spot",

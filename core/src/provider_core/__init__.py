@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from provider_core._handle import ProviderHandle, SnapshotOps, SpotOps
     from provider_core._index import InstalledProvider, InstalledSetting, Inventory
     from provider_core._installed import installed
+    from provider_core._recover import RecoveryPolicy, RecoveryReport
     from provider_core._registry import DiscoveryError, ProviderRegistry, UnknownProvider, discover
     from provider_core._retry import RetryPolicy, call_with_timeout, retry
     from provider_core._sweep import SweepError, resource_candidates, sweep, sweep_candidates
@@ -72,6 +73,8 @@ _EXPORTS = {
     "ProviderInstance": "provider_core._types",
     "ProviderRegistry": "provider_core._registry",
     "ProviderSnapshot": "provider_core._types",
+    "RecoveryPolicy": "provider_core._recover",
+    "RecoveryReport": "provider_core._recover",
     "RetryPolicy": "provider_core._retry",
     "SnapshotOps": "provider_core._handle",
     "SnapshotStatus": "provider_core._types",
@@ -138,6 +141,8 @@ __all__ = [
     "ProviderInstance",
     "ProviderRegistry",
     "ProviderSnapshot",
+    "RecoveryPolicy",
+    "RecoveryReport",
     "RetryPolicy",
     "SnapshotOps",
     "SnapshotStatus",

@@ -22,6 +22,7 @@ from provider_core._hookspecs import compile_hook, hookimpl
 from provider_core._methods import METHODS, Method
 from provider_core._provider import Provider
 from provider_core._secrets import scrubbed
+from provider_core._spawnkey import spawn_key_tag
 from provider_core._types import (
     GONE_STATUSES,
     IDEMPOTENCY_TAG,
@@ -49,8 +50,9 @@ class InvalidArgument(ValueError):
 def managed_tags(options: SpawnOptions) -> dict[str, str]:
     """The tags the core puts on every instance it spawns."""
     tags = {MANAGED_TAG: "true"}
-    if options.idempotency_key:
-        tags[IDEMPOTENCY_TAG] = options.idempotency_key
+    key = spawn_key_tag(options)  # the caller's key, else the journal's for this spawn
+    if key:
+        tags[IDEMPOTENCY_TAG] = key
     return tags
 
 

@@ -12,8 +12,10 @@ from provider_core._contract import ContractPlugin, InvalidArgument
 from provider_core._dispatch import HookBoard
 from provider_core._errors import ErrorCode, ProviderError, as_provider_error
 from provider_core._gate import CallGate
+from provider_core._journaled import JournalSource, building_with, journaled_spawn, journaled_terminate
 from provider_core._methods import ALWAYS, METHODS, WITH_KEY, capability_mismatches, group_mismatches
 from provider_core._provider import Provider
+from provider_core._recover import RecoveryPolicy, RecoveryReport, recover
 from provider_core._registration import ProviderRegistration
 from provider_core._retry import RetryPolicy, retry
 from provider_core._settings import resolve_settings
@@ -110,6 +112,7 @@ class ProviderHandle:
         settings: Mapping[str, Any],
         *,
         retry_policy: RetryPolicy | None = None,
+        journal: JournalSource | None = None,
     ) -> None:
         self.name = registration.name
         self.registration = registration
@@ -118,6 +121,8 @@ class ProviderHandle:
         self._settings = dict(settings)
         # Retries of what is safe to retry (see Method.retry); None switches them off for this handle.
         self.retry_policy = retry_policy
+        # Opens the registry's spawn journal on first use; None: no journal (see core/README.md).
+        self._journal = journal
         self._plugin: ContractPlugin | None = None
         self._callers: dict[str, Any] = {}
         self._generation = -1
@@ -139,6 +144,11 @@ class ProviderHandle:
         return self.registration.capabilities
 
     @property
+    def journaled(self) -> bool:
+        """Whether spawns and terminates go through a spawn journal."""
+        return self._journal is not None
+
+    @property
     def built(self) -> bool:
         return self._plugin is not None
 
@@ -154,10 +164,24 @@ class ProviderHandle:
         return {name: partial(self._run_workflow, name) for name in self.registration.workflows}
 
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
+        if self._journal is not None and isinstance(options, SpawnOptions):
+            return journaled_spawn(self, self._journal(), options)
         return self._invoke("spawn", options=options)  # type: ignore[no-any-return]
 
     def terminate(self, provider_id: str) -> None:
+        if self._journal is not None:
+            return journaled_terminate(self, self._journal(), _require_id(provider_id))
         self._invoke("terminate", provider_id=_require_id(provider_id))
+
+    def recover(self, policy: RecoveryPolicy | str) -> RecoveryReport:
+        """Settle the journal's unfinished spawns (adopt or terminate, as policy says) and terminates."""
+        if self._journal is None:
+            raise ProviderError(
+                ErrorCode.INVALID_SPEC,
+                "recover needs a spawn journal: journal=... or PROVIDER_CORE_JOURNAL=sqlite:///PATH",
+                provider=self.name,
+            )
+        return recover(self, self._journal(), RecoveryPolicy(policy))
 
     def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
         return self._invoke("list_instances", filter=filter)  # type: ignore[no-any-return]
@@ -271,7 +295,8 @@ class ProviderHandle:
     def _ensure_built(self) -> ContractPlugin:
         """Build and start the provider unless built; the caller holds the lock."""
         if self._plugin is None:
-            plugin = self._build()
+            with building_with(self._journal):  # a provider may share its request budget through it
+                plugin = self._build()
             self._plugin = plugin
             self._board.attach(plugin, self.name)
             try:

@@ -32,6 +32,9 @@ class ComplianceProfile:
     image: str | None = None
     # Starts the provider's local stand-in and yields the settings to build the provider with.
     test_double: TestDouble | None = None
+    # The API forgets terminated instances (Lambda, RunPod): without a spawn journal the provider cannot
+    # keep the key rule, so the suite checks it only with one.
+    forgets_terminated: bool = False
 
 
 def _hook_objects(value: Iterable[object]) -> tuple[object, ...]:

@@ -24,6 +24,8 @@ from provider_core._discovery import (
 )
 from provider_core._dispatch import HookBoard
 from provider_core._handle import ProviderHandle
+from provider_core._journal import Journal
+from provider_core._journal_open import open_journal
 from provider_core._methods import capability_mismatches
 from provider_core._provider import Provider
 from provider_core._registration import ProviderRegistration
@@ -59,6 +61,7 @@ class ProviderRegistry:
         self.scanned: dict[str, Any] | None = None
         self._handles: dict[Hashable, ProviderHandle] = {}
         self._lock = threading.RLock()
+        self._journal: Journal | None = None
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -163,16 +166,33 @@ class ProviderRegistry:
         with self._lock:
             if key not in self._handles:
                 self._handles[key] = ProviderHandle(
-                    self._board, registration, settings, retry_policy=self.config.retry
+                    self._board,
+                    registration,
+                    settings,
+                    retry_policy=self.config.retry,
+                    journal=self.journal if self.config.journal else None,
                 )
             return self._handles[key]
 
+    def journal(self) -> Journal:
+        """The spawn journal of config.journal, opened on first use (ValueError when none is set)."""
+        with self._lock:
+            if self._journal is None:
+                if not self.config.journal:
+                    raise ValueError("no spawn journal configured (journal=... or PROVIDER_CORE_JOURNAL)")
+                self._journal = open_journal(self.config.journal)
+            return self._journal
+
     def close(self) -> None:
-        """Shut down every built provider (on_shutdown, then Provider.close)."""
+        """Shut down every built provider (on_shutdown, then Provider.close), then the journal."""
         with self._lock:
             handles = list(self._handles.values())
         for handle in handles:
             handle.close()
+        with self._lock:
+            journal, self._journal = self._journal, None
+        if journal is not None:
+            journal.close()
 
 
 class UnknownProvider(LookupError, ValueError):

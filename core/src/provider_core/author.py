@@ -11,6 +11,7 @@ from provider_core._convert import materialize, project
 from provider_core._errors import MAX_SERVER_WAIT, as_provider_error, cap_wait, parse_retry_after
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
+from provider_core._journaled import SharedBudget, request_budget
 from provider_core._provider import ManagedResource, Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._secrets import redact, scrubbed
@@ -45,6 +46,7 @@ __all__ = [
     "Provider",
     "ProviderRegistration",
     "Setting",
+    "SharedBudget",
     "TagAndList",
     "UnknownSetting",
     "WorkflowContext",
@@ -64,6 +66,7 @@ __all__ = [
     "render_bootstrap",
     "render_cloud_init",
     "render_shell",
+    "request_budget",
     "resolve_settings",
     "scrubbed",
     "server_answer",

@@ -34,6 +34,7 @@ COMMANDS = {
     "check": "provider_core.cli._check:check_command",
     "demo": "provider_core.cli._demo:demo_command",
     "new": "provider_core.cli._new:new_command",
+    "recover": "provider_core.cli._recover:recover_command",
 }
 
 

@@ -19,7 +19,7 @@ from provider_core import (
     SpotRequestStatus,
 )
 from provider_core._methods import capability_mismatches
-from provider_core.author import ProviderRegistration
+from provider_core.author import GONE_STATUSES, ComplianceProfile, ProviderRegistration
 from provider_core.testing._session import ProviderSession, Spawner
 from provider_core.testing._tools import is_alive, requires, unknown_id
 
@@ -48,6 +48,25 @@ def test_idempotent_spawn_returns_the_same_instance(
         spawn.alive_ids, lambda ids: first.id in ids, "listing an idempotent spawn"
     )
     assert mine == [first.id], f"idempotent_spawn: two spawns with one idempotency_key left instances {mine}"
+
+
+@requires("idempotent_spawn")
+def test_a_key_stays_bound_to_its_terminated_instance(
+    handle: ProviderHandle, profile: ComplianceProfile, spawn: Spawner, unique_name: str
+) -> None:
+    if profile.forgets_terminated and not handle.journaled:
+        pytest.skip("the API forgets terminated instances: only a spawn journal keeps the key rule")
+    key = f"{unique_name}-bound"
+    first = spawn("bound", idempotency_key=key)
+    handle.terminate(first.id)
+    again = spawn("bound", idempotency_key=key)
+    assert again.id == first.id, (
+        f"the key rule: a spawn with the key of terminated {first.id} created {again.id} "
+        "(a key is bound to the first instance created with it, for good)"
+    )
+    # Read again: a provider may answer a repeated key with the first call's (stale) view of the instance.
+    now = handle.get_instance(first.id)
+    assert now is None or now.status in GONE_STATUSES, f"the key rule: {first.id} came back {now.status}"
 
 
 class TestSnapshots:

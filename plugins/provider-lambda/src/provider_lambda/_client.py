@@ -6,7 +6,15 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import Deadline, DeadlineExceeded, decode_json, path_segment, read_body, scrubbed
+from provider_core.author import (
+    Deadline,
+    DeadlineExceeded,
+    SharedBudget,
+    decode_json,
+    path_segment,
+    read_body,
+    scrubbed,
+)
 from provider_lambda._errors import PROVIDER, error_for_response, invalid_spec, unavailable
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
 from provider_lambda._settings import LambdaSettings
@@ -25,7 +33,7 @@ def segment(value: str) -> str:
 class LambdaClient:
     """Sends requests to the Lambda Cloud API and returns the `data` of its success envelope."""
 
-    def __init__(self, settings: LambdaSettings, limiter: RateLimiter) -> None:
+    def __init__(self, settings: LambdaSettings, limiter: RateLimiter | SharedBudget) -> None:
         self._settings = settings
         self._limiter = limiter
         self._http: httpx.Client | None = None

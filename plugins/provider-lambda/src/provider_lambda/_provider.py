@@ -17,7 +17,7 @@ from provider_core import (
     ProviderSnapshot,
     SpawnOptions,
 )
-from provider_core.author import Provider, TagAndList, server_answer
+from provider_core.author import Provider, TagAndList, request_budget, server_answer
 from provider_lambda._client import LambdaClient, segment
 from provider_lambda._errors import PROVIDER, invalid_spec
 from provider_lambda._ratelimit import LAUNCH, REQUEST, RateLimiter
@@ -44,9 +44,10 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
     def __init__(self, settings: LambdaSettings, *, limiter: RateLimiter | None = None) -> None:
         """Settings as the core resolved them; `limiter` replaces the pacing (tests inject a clock)."""
         self.settings = settings
-        self.limiter = limiter or RateLimiter(
-            {REQUEST: self.settings.request_interval, LAUNCH: self.settings.launch_interval}
-        )
+        intervals = {REQUEST: self.settings.request_interval, LAUNCH: self.settings.launch_interval}
+        # Lambda's limits are per account: with a spawn journal, every process sharing it shares them.
+        shared = request_budget(PROVIDER, settings.api_key, intervals)
+        self.limiter = limiter or shared or RateLimiter(intervals)
         self._client = LambdaClient(self.settings, self.limiter)
         # Lambda has no client token: the key is a tag, looked up before launching and after a launch
         # whose outcome is unknown; launches sharing a key are serialised within the process.

@@ -29,7 +29,11 @@ registration = ProviderRegistration(
     provider="provider_lambda._provider:LambdaProvider",
     settings=LambdaSettings,
     compliance=ComplianceProfile(
-        instance_type="gpu_1x_a10", region="us-west-1", alt_region="us-east-1", test_double=_test_double
+        instance_type="gpu_1x_a10",
+        region="us-west-1",
+        alt_region="us-east-1",
+        test_double=_test_double,
+        forgets_terminated=True,
     ),
     description="Lambda Cloud API v1 (GPU instances) over httpx",
 )

@@ -23,7 +23,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import Provider, TagAndList, server_answer
+from provider_core.author import Provider, TagAndList, request_budget, server_answer
 from provider_runpod._client import RunPodClient, pod_path
 from provider_runpod._errors import PROVIDER
 from provider_runpod._pods import create_body, spot_input
@@ -88,7 +88,8 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
     ) -> None:
         """settings as the core resolved them; clock and sleep drive the rate limiter (tests inject them)."""
         self.settings = settings
-        self.limiter = RateLimiter(clock=clock, sleep=sleep)
+        shared = request_budget(PROVIDER, settings.api_key, {"request": 0.0})
+        self.limiter = RateLimiter(clock=clock, sleep=sleep, shared=shared)
         self._client: RunPodClient | None = None
         self._lock = threading.Lock()
         self._spawn_once = TagAndList.over(self._pods)

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import cap_wait, parse_retry_after
+from provider_core.author import SharedBudget, cap_wait, parse_retry_after
 from provider_runpod._errors import PROVIDER
 
 _MAX_QUOTA = 1_000_000
@@ -53,8 +53,11 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 30.0,
+        shared: SharedBudget | None = None,
     ) -> None:
         self._clock = clock
+        # With a spawn journal: the account's budget, shared with every process using the journal.
+        self._shared = shared
         self._sleep = sleep
         self._max_wait = max_wait
         self._lock = threading.Lock()
@@ -76,7 +79,7 @@ class RateLimiter:
                 if wait <= 0:
                     for *_, sent in self._windows.values():
                         sent.append(now)
-                    return
+                    break
             if wait > self._max_wait:
                 raise ProviderError(
                     ErrorCode.RATE_LIMIT_ERROR,
@@ -85,6 +88,11 @@ class RateLimiter:
                     retry_after=wait,
                 )
             self._sleep(wait)
+        policies = self.policies
+        if self._shared is not None and policies:
+            # The strictest learned window as a steady pace, shared across processes.
+            self._shared.intervals["request"] = max(width / quota for quota, width in policies.values())
+            self._shared.acquire("request")
 
     def _wait_needed(self, now: float) -> float:
         wait = self._not_before - now

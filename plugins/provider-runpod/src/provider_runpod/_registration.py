@@ -34,6 +34,7 @@ registration = ProviderRegistration(
         alt_region="EU-RO-1",
         image="runpod/base:0.6.2-cpu",
         test_double=_test_double,
+        forgets_terminated=True,
     ),
     description="RunPod GPU pods over REST v2; spot pods over GraphQL podRentInterruptable",
 )
