@@ -43,6 +43,11 @@ class AuditLog(MethodWrappers):
         # Lines from concurrent calls must not interleave inside one line.
         self._lock = threading.Lock()
 
+    def provider_core_active(self) -> bool:
+        """Discovery registers the published plugin only when it has somewhere to write: a wrapper that
+        writes nothing would still cost every call of every provider."""
+        return self._path is not None or self._write is not None or bool(os.environ.get(ENV_VAR, "").strip())
+
     def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
         started = self._clock()
         # The core maps every provider failure to a ProviderError; anything else (an inner wrapper's

@@ -62,6 +62,10 @@ class BudgetGuard(MethodWrappers):
         super().__init__(self._around, methods=("spawn", "request_spot_instance"))
         self._budget = budget
 
+    def provider_core_active(self) -> bool:
+        """Discovery registers the published plugin only when a budget is configured."""
+        return self._budget is not None or bool(os.environ.get(ENV_VAR, "").strip())
+
     def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
         budget = self._budget if self._budget is not None else _from_env(provider)
         if budget is not None:

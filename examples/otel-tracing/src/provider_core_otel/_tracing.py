@@ -3,6 +3,7 @@ so each attempt is its own span, numbered by `provider_core.hooks.current_attemp
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Generator, Mapping
 from typing import Any
@@ -14,6 +15,15 @@ from provider_core import ProviderError
 from provider_core.hooks import MethodWrappers, current_attempt
 
 SCOPE = "provider_core_otel"
+
+
+ACTIVATING_ENV = (
+    "PROVIDER_CORE_OTEL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
 
 
 class Tracing(MethodWrappers):
@@ -41,6 +51,11 @@ class Tracing(MethodWrappers):
         self._duration = meter.create_histogram(
             "provider_core.call.duration", unit="s", description="provider call duration"
         )
+
+    def provider_core_active(self) -> bool:
+        """Discovery registers the published plugin when the application exports telemetry (the usual OTel
+        variables, or PROVIDER_CORE_OTEL=1); otherwise it would cost every call and record nothing."""
+        return any(os.environ.get(name, "").strip() for name in ACTIVATING_ENV)
 
     def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
         attributes: dict[str, str | int] = {
