@@ -183,3 +183,22 @@ def test_tables_fit_80_columns_without_breaking_a_word(cli: Cli) -> None:
 def test_spawn_json_is_an_object_like_get(cli: Cli) -> None:
     made = spawn(cli, "--name", "obj")
     assert made == cli.ok("get", "memory", made["id"], "--json").json()
+
+
+def test_sweep_also_deletes_the_snapshots_and_spot_requests_it_lists(cli: Cli) -> None:
+    import provider_core
+    from provider_orbstack.testing import test_double
+
+    with test_double() as settings:
+        registry = provider_core.ProviderRegistry()
+        registry.add(provider_core.discover().registration("orbstack"))
+        handle = registry.get("orbstack", **settings)
+        made = handle.spawn(provider_core.SpawnOptions(name="swept", instance_type="small"))
+        assert handle.snapshots is not None
+        snapshot = handle.snapshots.create(made.id, "nightly")
+        assert [r.id for r in provider_core.resource_candidates(handle)] == [snapshot.id]
+        handle.close()
+        pairs = [f"--set={key}={value}" for key, value in settings.items()]
+        swept = cli.ok("sweep", "orbstack", "--yes", "--json", *pairs).json()
+        assert {made.id, snapshot.id} <= set(swept["terminated"]), swept
+        assert provider_core.resource_candidates(handle) == []

@@ -24,6 +24,7 @@ from provider_core import (
     ProviderInstance,
     SpawnOptions,
     SweepError,
+    resource_candidates,
     sweep,
     sweep_candidates,
     to_jsonable,
@@ -331,11 +332,13 @@ def sweep_command(
     settings: tuple[str, ...],
     as_json: bool,
 ) -> int:
-    """Terminate the live managed instances at NAME matching the filters, as listed when it starts."""
+    """Terminate the live managed instances at NAME matching the filters, and delete the other managed
+    resources (snapshots, open spot requests, spare volumes) they match, as listed when it starts."""
     wanted = build_filter(statuses, region, tags, name_prefix)
     with open_handle(out, name, settings) as handle:
         targets = sweep_candidates(handle, wanted)
-        if not targets:
+        resources = resource_candidates(handle, wanted)
+        if not targets and not resources:
             if as_json:
                 out.json({"terminated": [], "failed": [], "remaining": []})
             else:
@@ -344,13 +347,21 @@ def sweep_command(
         if not yes:
             if not sys.stdin.isatty():
                 raise click.UsageError(
-                    f"sweep would terminate {len(targets)} instance(s) at {name}; without a terminal to "
-                    "confirm on, pass --yes"
+                    f"sweep would terminate {len(targets)} instance(s) and delete {len(resources)} other "
+                    f"resource(s) at {name}; without a terminal to confirm on, pass --yes"
                 )
-            out.err.print(instance_table(out, targets))
-            click.confirm(f"Terminate these {len(targets)} instance(s) at {name}?", abort=True, err=True)
-        # Only what was listed (and confirmed): an instance that appeared since is never terminated unseen.
-        shown = {i.id for i in targets}
+            if targets:
+                out.err.print(instance_table(out, targets))
+            for resource in resources:
+                out.err.print(f"{resource.kind} {resource.id}")
+            click.confirm(
+                f"Terminate these {len(targets)} instance(s) and delete {len(resources)} other resource(s) "
+                f"at {name}?",
+                abort=True,
+                err=True,
+            )
+        # Only what was listed (and confirmed): anything that appeared since is never removed unseen.
+        shown = {i.id for i in targets} | {r.id for r in resources}
         try:
             done, failed = sweep(handle, wanted, only=shown), []
         except SweepError as exc:
