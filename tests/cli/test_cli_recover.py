@@ -14,7 +14,7 @@ def test_recover_adopts_an_interrupted_spawn_and_a_second_run_changes_nothing(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'journal.db'}"
     # A spawn that reached the cloud, from a control plane that died before it wrote the outcome.
-    made = cli.ok("spawn", "memory", "--type", "mem.small", "--idempotency-key", "job-1", "--json").json()[0]
+    made = cli.ok("spawn", "memory", "--type", "mem.small", "--idempotency-key", "job-1", "--json").json()
     journal = open_journal(url)
     journal.begin(Kind.SPAWN, "memory", "dead-host:1:x", key_digest=key_digest("memory", "job-1"))
     journaled = Cli({**cli.env, "PROVIDER_CORE_JOURNAL": url})

@@ -33,7 +33,7 @@ def test_entry_point_registers_the_plugin_only_when_chaos_is_asked_for(
     monkeypatch.delenv(ENV_VAR, raising=False)
     quiet = provider_core.discover(refresh=True)
     assert quiet.plugin_manager.get_plugin("plugin:orbstack-chaos") is None, "no wrapper on every call"
-    assert quiet.dormant_plugins() == {"orbstack-chaos": plugin}
+    assert quiet.dormant_plugins()["orbstack-chaos"] is plugin
     monkeypatch.setenv(ENV_VAR, config())
     asked = provider_core.discover(refresh=True)
     assert asked.plugin_manager.get_plugin("plugin:orbstack-chaos") is plugin

@@ -55,7 +55,8 @@ def _target(name: str, emulator: EmulatorApp, settings: dict[str, Any]) -> Targe
 @pytest.fixture(scope="module")
 def lambda_target() -> Iterator[Target]:
     with LambdaEmulator() as emulator:
-        target = _target("lambda", emulator, settings_for(emulator))
+        # Each example must reach the catalog, not the provider's few-second cache of it.
+        target = _target("lambda", emulator, {**settings_for(emulator), "catalog_ttl": 0})
         yield target
         target.handle.close()
 

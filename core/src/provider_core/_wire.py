@@ -114,6 +114,20 @@ def server_answer(provider: str, what: str) -> Iterator[None]:
         ) from exc
 
 
+def server_id(value: object, provider: str, what: str) -> str:
+    """An id a server answered with, checked as an id; garbage from a server is UNAVAILABLE, not the
+    INVALID_SPEC that path_segment gives a caller's bad id."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        path_segment(value, provider)
+    except (ValueError, ProviderError):
+        raise ProviderError(
+            ErrorCode.UNAVAILABLE, f"{what} answered without a usable id", provider=provider
+        ) from None
+    return value
+
+
 def path_segment(value: str, provider: str) -> str:
     """value as one URL path segment that cannot escape its place; INVALID_SPEC for an id no API has
     (too long, NUL, or text that is not Unicode, such as a lone surrogate)."""

@@ -30,6 +30,7 @@ from provider_core._wire import (
     path_segment,
     read_body,
     server_answer,
+    server_id,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "resolve_settings",
     "scrubbed",
     "server_answer",
+    "server_id",
     "setting",
     "sha256_hex",
 ]

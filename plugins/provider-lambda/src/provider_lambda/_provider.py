@@ -33,7 +33,6 @@ NAME_MAX = 64
 USER_DATA_MAX = 1024 * 1024
 # The instance types carry live regional capacity, so they are kept only briefly: a bulk spawn reads them
 # once instead of before every launch (half its requests), and a refusal always reads them afresh.
-CATALOG_TTL_S = 5.0
 
 
 class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
@@ -150,7 +149,7 @@ class LambdaProvider(Provider[LambdaInstance, ProviderSnapshot]):
         """The instance types, and whether they came from the cache."""
         with self._catalog_lock:
             cached = self._catalog
-            if not fresh and cached is not None and time.monotonic() - cached[0] < CATALOG_TTL_S:
+            if not fresh and cached is not None and time.monotonic() - cached[0] < self.settings.catalog_ttl:
                 return cached[1], True
             offers = offers_from_api(self._client.get("/instance-types"))
             self._catalog = (time.monotonic(), offers)

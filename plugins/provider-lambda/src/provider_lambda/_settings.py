@@ -13,6 +13,8 @@ DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
 DEFAULT_REQUEST_INTERVAL = 1.0
 DEFAULT_LAUNCH_INTERVAL = 12.0
 DEFAULT_TIMEOUT = 30.0
+# Instance types carry live regional capacity: reused only briefly, so bulk spawns read them once.
+DEFAULT_CATALOG_TTL = 5.0
 
 
 def api_key(value: Any) -> str:
@@ -56,4 +58,9 @@ class LambdaSettings:
     )
     timeout: float = setting(
         DEFAULT_TIMEOUT, description="seconds allowed per HTTP request", parse=parsers.positive_seconds
+    )
+    catalog_ttl: float = setting(
+        DEFAULT_CATALOG_TTL,
+        description="seconds the instance-types catalog (live regional capacity) is reused; 0: every launch",
+        parse=parsers.seconds,
     )

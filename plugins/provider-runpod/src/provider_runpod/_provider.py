@@ -23,7 +23,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import Provider, TagAndList, request_budget, server_answer
+from provider_core.author import Provider, TagAndList, request_budget, server_answer, server_id
 from provider_runpod._client import RunPodClient, pod_path
 from provider_runpod._errors import PROVIDER
 from provider_runpod._pods import create_body, spot_input
@@ -217,18 +217,19 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
             data = spot_input(options, bid_per_gpu())
             answer = self.client.graphql(SPOT_MUTATION, {"input": data}, what="podRentInterruptable")
             rented = answer.get("podRentInterruptable")
-            if not isinstance(rented, Mapping) or not isinstance(rented.get("id"), str):
+            if not isinstance(rented, Mapping):
                 raise ProviderError(
                     ErrorCode.UNAVAILABLE, "podRentInterruptable answered without a pod", provider=PROVIDER
                 )
+            pod_id = server_id(rented.get("id"), PROVIDER, "podRentInterruptable")
             try:
-                return self._read(rented["id"])
+                return self._read(pod_id)
             except ProviderError as exc:
                 if exc.code is not ErrorCode.NOT_FOUND:
                     raise
             # Rented but not readable over REST yet: report what is known rather than orphan it.
             return RunPodInstance(
-                id=rented["id"],
+                id=pod_id,
                 status=InstanceStatus.PENDING,
                 provider=PROVIDER,
                 name=options.name,
