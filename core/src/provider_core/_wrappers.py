@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Generator, Mapping
 from typing import Any
 
+from provider_core._errors import ProviderError
 from provider_core._hookspecs import hook_function, hookimpl
 from provider_core._methods import METHODS, PROVIDER_METHODS, Method
 
@@ -36,3 +37,21 @@ def _wrapper(method: Method, around: Around) -> Callable[..., Any]:
         return (yield from around(provider, method.name, dict(zip(argnames, args, strict=True))))
 
     return hookimpl(wrapper=True)(hook_function(method, wrapper, generator=True))
+
+
+def observe_outcome(report: Callable[[str], None]) -> Generator[None, Any, Any]:
+    """The body of a wrapper that only watches: `return (yield from observe_outcome(report))`.
+
+    report(outcome) runs when the call ends, with "ok" or the ProviderError's code. Anything else (an inner
+    wrapper's bug, KeyboardInterrupt) is reported INTERNAL, as the core would classify it.
+    """
+    outcome = "INTERNAL"
+    try:
+        result = yield
+        outcome = "ok"
+        return result
+    except ProviderError as exc:
+        outcome = exc.code.value
+        raise
+    finally:
+        report(outcome)

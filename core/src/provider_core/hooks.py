@@ -8,7 +8,7 @@ from provider_core._hookspecs import LIFECYCLE_HOOKS, PROJECT, InstanceSource, h
 from provider_core._lifecycle import compute_drift, timed_report
 from provider_core._methods import METHODS, OPTIONAL_METHODS, PROVIDER_METHODS, Method
 from provider_core._retry import current_attempt
-from provider_core._wrappers import Around, MethodWrappers
+from provider_core._wrappers import Around, MethodWrappers, observe_outcome
 
 __all__ = [
     "LIFECYCLE_HOOKS",
@@ -24,5 +24,6 @@ __all__ = [
     "current_attempt",
     "hookimpl",
     "hookspec",
+    "observe_outcome",
     "timed_report",
 ]

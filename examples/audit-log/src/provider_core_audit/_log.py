@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider_core import ProviderError
-from provider_core.hooks import MethodWrappers, current_attempt
+from provider_core.hooks import MethodWrappers, current_attempt, observe_outcome
 
 ENV_VAR = "PROVIDER_CORE_AUDIT_LOG"
 _logger = logging.getLogger(__name__)
@@ -50,18 +49,11 @@ class AuditLog(MethodWrappers):
 
     def _around(self, provider: str, method: str, arguments: Mapping[str, Any]) -> Generator[None, Any, Any]:
         started = self._clock()
-        # The core maps every provider failure to a ProviderError; anything else (an inner wrapper's
-        # bug, KeyboardInterrupt) is recorded as INTERNAL, as the core would classify it.
-        outcome = "INTERNAL"
-        try:
-            result = yield
-            outcome = "ok"
-            return result
-        except ProviderError as exc:
-            outcome = exc.code.value
-            raise
-        finally:
-            self._record(provider, method, outcome, self._clock() - started)
+        return (
+            yield from observe_outcome(
+                lambda outcome: self._record(provider, method, outcome, self._clock() - started)
+            )
+        )
 
     def _record(self, provider: str, method: str, outcome: str, seconds: float) -> None:
         sink = self._sink()

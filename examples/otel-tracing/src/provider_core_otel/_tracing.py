@@ -11,8 +11,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from provider_core import ProviderError
-from provider_core.hooks import MethodWrappers, current_attempt
+from provider_core.hooks import MethodWrappers, current_attempt, observe_outcome
 
 SCOPE = "provider_core_otel"
 
@@ -71,23 +70,14 @@ class Tracing(MethodWrappers):
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            # The core maps every provider failure to a ProviderError; anything else (an inner wrapper's
-            # bug, KeyboardInterrupt) is recorded as INTERNAL, as the core would classify it.
-            outcome = "INTERNAL"
-            try:
-                result = yield
-                outcome = "ok"
-                return result
-            except ProviderError as exc:
-                outcome = exc.code.value
-                raise
-            finally:
+            def finish(outcome: str) -> None:
                 span.set_attribute("provider_core.outcome", outcome)
-                if outcome != "ok":
-                    # The code only: messages may name resources, and the taxonomy is what alerts need.
-                    span.set_status(Status(StatusCode.ERROR, outcome))
                 labels = {"provider": provider, "method": method, "outcome": outcome}
                 self._calls.add(1, labels)
                 if outcome != "ok":
+                    # The code only: messages may name resources, and the taxonomy is what alerts need.
+                    span.set_status(Status(StatusCode.ERROR, outcome))
                     self._errors.add(1, labels)
                 self._duration.record(time.perf_counter() - started, labels)
+
+            return (yield from observe_outcome(finish))
