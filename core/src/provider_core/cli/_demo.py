@@ -6,7 +6,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import click
@@ -206,8 +206,12 @@ def demo_command(
             recorder.live(names),
             ThreadPoolExecutor(max_workers=1 if serial else max(1, len(names))) as pool,
         ):
-            futures = [pool.submit(ProviderDemo(run, name).execute) for name in names]
+            futures: list[Future[None]] = []
             try:
+                # Submitting is inside the try too: a Ctrl-C that lands before the first result() must
+                # still stop the waits, or the pool's exit would join workers waiting out their timeout.
+                for name in names:
+                    futures.append(pool.submit(ProviderDemo(run, name).execute))
                 for future in futures:
                     future.result()
             except KeyboardInterrupt:
