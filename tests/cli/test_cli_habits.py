@@ -118,6 +118,7 @@ def test_ctrl_c_stops_the_demo_at_once_and_cleans_up(cli: Cli) -> None:
     assert data["interrupted"] is True
     assert data["ok"] is False
     steps = {s["step"]: s for s in data["providers"][0]["steps"]}
+    assert "terminate" in steps, (data, stderr)
     assert steps["terminate"]["status"] == "ok"
     assert steps["leaks"]["status"] == "ok", steps["leaks"]
     assert steps["stop"]["status"] == "ok"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -70,6 +73,19 @@ def _chaos_target(names: list[str], requested: str | None, disabled: bool) -> st
             raise click.UsageError(f"--chaos {requested}: not among the providers of this run")
         return requested
     return DEFAULT_CHAOS_TARGET if DEFAULT_CHAOS_TARGET in names else names[0]
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _summary_data(run: DemoRun, names: list[str], broken: dict[str, str], seconds: float) -> dict[str, Any]:
@@ -208,10 +224,11 @@ def demo_command(
         ):
             futures: list[Future[None]] = []
             try:
-                # Submitting is inside the try too: a Ctrl-C that lands before the first result() must
-                # still stop the waits, or the pool's exit would join workers waiting out their timeout.
-                for name in names:
-                    futures.append(pool.submit(ProviderDemo(run, name).execute))
+                # A Ctrl-C inside submit() could leave a started worker neither in `futures` nor joined by
+                # the pool: SIGINT is held back while submitting and delivered right after, in this try.
+                with _sigint_held():
+                    for name in names:
+                        futures.append(pool.submit(ProviderDemo(run, name).execute))
                 for future in futures:
                     future.result()
             except KeyboardInterrupt:

@@ -152,22 +152,24 @@ class ProviderDemo:
             ("heartbeat", "health check and reconcile", self.step_heartbeat),
             ("chaos", "injecting chaos", self.step_chaos),
         ]
-        for index, (step, doing, action) in enumerate(chain):
-            if self.run.stop.is_set():
-                for later, _, _ in chain[index:]:
-                    rec.skip(self.name, later, "interrupted (Ctrl-C)")
-                break
-            with rec.step(self.name, step, doing) as note:
-                note.detail = action()
-            if not note.ok:
-                for later, _, _ in chain[index + 1 :]:
-                    rec.skip(self.name, later, f"skipped after '{step}' failed")
-                break
-        # Cleanup runs whatever happened above.
-        with rec.step(self.name, "terminate", "terminating everything") as note:
-            note.detail = self.step_terminate()
-        with rec.step(self.name, "leaks", "checking nothing leaked") as note:
-            note.detail = self.step_leaks()
+        try:
+            for index, (step, doing, action) in enumerate(chain):
+                if self.run.stop.is_set():
+                    for later, _, _ in chain[index:]:
+                        rec.skip(self.name, later, "interrupted (Ctrl-C)")
+                    break
+                with rec.step(self.name, step, doing) as note:
+                    note.detail = action()
+                if not note.ok:
+                    for later, _, _ in chain[index + 1 :]:
+                        rec.skip(self.name, later, f"skipped after '{step}' failed")
+                    break
+        finally:
+            # Cleanup runs whatever happened above, an interrupt that escaped a step included.
+            with rec.step(self.name, "terminate", "terminating everything") as note:
+                note.detail = self.step_terminate()
+            with rec.step(self.name, "leaks", "checking nothing leaked") as note:
+                note.detail = self.step_leaks()
 
     def step_bootstrap(self) -> str:
         assert self.handle is not None
