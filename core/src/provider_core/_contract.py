@@ -135,15 +135,11 @@ class ContractPlugin:
 
     def _run_tolerating_not_found(self, method: str, *args: Any) -> Any:
         try:
-            return getattr(self.provider, method)(*args)
+            return self._run(method, *args)
         except ProviderError as exc:
             if exc.code is ErrorCode.NOT_FOUND:
                 return None
-            raise self._failure(exc)  # noqa: B904
-        except KeyboardInterrupt:
             raise
-        except BaseException as exc:
-            raise self._failure(exc)  # noqa: B904
 
     def _managed(self, provider_id: str) -> ProviderInstance | None:
         """The provider's instance when provider-core manages it; None otherwise (it does not exist)."""
@@ -167,7 +163,8 @@ class ContractPlugin:
         if not isinstance(options, SpawnOptions):
             raise InvalidArgument(f"options must be SpawnOptions, got {type(options).__name__}")
         self._check_tag_keys(options.tags, "tag keys")
-        # The inputs of SPAWN_NEEDS tested together first: most spawns ask for none of them.
+        # SPAWN_NEEDS' inputs tested together first (the hot path: most spawns ask for none of them); the
+        # table then says which flag is missing.
         if self._refused and (
             options.spot
             or options.idempotency_key is not None

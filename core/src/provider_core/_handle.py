@@ -243,15 +243,13 @@ class ProviderHandle:
         return retry(lambda: self._attempt(hook, kwargs), policy)
 
     def _attempt(self, hook: str, kwargs: dict[str, Any]) -> Any:
-        """One call of hook with the provider built and registered until it ends (the hot path)."""
+        """One call of hook through the hooks: _pinned inlined, as every call through a handle pays for it."""
         me = threading.get_ident()
         self._pin(me)
         try:
             caller = self._callers.get(hook) or self._caller(hook)
             return caller(provider=self.name, **kwargs)
-        except (ProviderError, InvalidArgument):
-            raise
-        except KeyboardInterrupt:
+        except (ProviderError, InvalidArgument, KeyboardInterrupt):
             raise
         except BaseException as exc:  # a wrapper's or the provider's stray exception: name who raised it
             raise self._board.failure(exc, self.name) from exc
@@ -276,18 +274,17 @@ class ProviderHandle:
                 self._caller("on_startup")  # refreshes the cached callers when the generation moved on
 
     def _pinned(self, call: Callable[[ContractPlugin], T]) -> T:
-        """Run call with the provider built and registered until it ends (workflows)."""
+        """Run call with the provider built and registered until it ends; a stray exception from a provider,
+        a wrapper or a workflow becomes a ProviderError naming who raised it."""
         me = threading.get_ident()
         self._pin(me)
         try:
             plugin = self._plugin
             assert plugin is not None
             return call(plugin)
-        except (ProviderError, InvalidArgument):
+        except (ProviderError, InvalidArgument, KeyboardInterrupt):
             raise
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # a workflow's stray exception
+        except BaseException as exc:
             raise self._board.failure(exc, self.name) from exc
         finally:
             self._gate.leave(me)
