@@ -108,6 +108,15 @@ def test_the_filter_is_applied_after_a_provider_that_ignores_it(registry: Provid
     assert [i.id for i in handle.list_instances(ListFilter(statuses={"running"}))] == [west.id]
 
 
+def test_a_listed_generic_instance_is_kept_as_it_is(registry: ProviderRegistry) -> None:
+    """One object per listed row: a provider's generic instances are not copied (a listing of 100,000)."""
+    handle, provider = _naive(registry)
+    made = handle.spawn(_options())
+    listed = handle.list_instances()
+    assert [i.id for i in listed] == [made.id]
+    assert listed[0] is provider.instances[made.id]
+
+
 def test_management_tags_are_added_once_for_handles_and_direct_hook_calls(registry: ProviderRegistry) -> None:
     class Tagger:
         @hookimpl

@@ -40,6 +40,7 @@ from provider_core._types import (
 
 T = TypeVar("T")
 RESERVED_TAG_PREFIX = "provider-core:"
+_EVERYTHING = ListFilter()
 ExtraTags = Callable[[SpawnOptions], Mapping[str, str]]
 
 
@@ -225,14 +226,20 @@ class ContractPlugin:
                 ErrorCode.INTERNAL, f"list_instances returned {type(found).__name__}", provider=self.name
             )
         # The provider may filter server side; the filter is applied again so it can never widen.
+        # Written for a listing of 100,000: the empty filter is not called, a generic instance not projected.
+        matches = None if wanted == _EVERYTHING else wanted.matches
         kept = []
         for item in found:
-            if not isinstance(item, ProviderInstance):
-                raise ProviderError(
-                    ErrorCode.INTERNAL, f"list_instances returned a {type(item).__name__}", provider=self.name
-                )
-            if item.managed and wanted.matches(item):
-                kept.append(self._shape(item, ProviderInstance, "list_instances"))
+            if type(item) is not ProviderInstance:
+                if not isinstance(item, ProviderInstance):
+                    raise ProviderError(
+                        ErrorCode.INTERNAL,
+                        f"list_instances returned a {type(item).__name__}",
+                        provider=self.name,
+                    )
+                item = self._shape(item, ProviderInstance, "list_instances")
+            if item.managed and (matches is None or matches(item)):
+                kept.append(item)
         return kept
 
     def _get_instance(self, provider_id: str) -> ProviderInstance | None:

@@ -93,9 +93,11 @@ class Provider(ABC, Generic[TInstance, TSnapshot]):
         """Destroy a managed, live instance (the core checks that first); NOT_FOUND counts as success."""
 
     @abstractmethod
-    def list_instances(self, filter: ListFilter | None = None) -> Sequence[TInstance]:
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         """List instances; filtering server side is an optimisation (the core applies filter and drops
-        instances without the management tag)."""
+        instances without the management tag). The enhanced type is welcome but not needed: the core
+        projects it away, so a provider that lists thousands may build generic instances with
+        `build_instance` (one object per row)."""
 
     @abstractmethod
     def get_instance(self, provider_id: str) -> TInstance | None:

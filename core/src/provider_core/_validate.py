@@ -18,8 +18,11 @@ def _fail(inst: Any, attribute: attrs.Attribute[Any], why: str, value: Any) -> N
     raise ValueError(f"{type(inst).__name__}.{attribute.name} {why}{got}")
 
 
+MAX_TEXT = 4096
+
+
 def text(
-    *, optional: bool = False, pattern: str | None = None, max_len: int = 4096, empty: bool = False
+    *, optional: bool = False, pattern: str | None = None, max_len: int = MAX_TEXT, empty: bool = False
 ) -> Validator:
     """A non-empty (unless `empty`) string of Unicode text without NUL, optionally matching pattern."""
     compiled = re.compile(pattern) if pattern else None

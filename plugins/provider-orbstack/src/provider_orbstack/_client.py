@@ -7,10 +7,10 @@ Both store what OrbStack itself cannot (tags, idempotency keys) through _db.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from provider_core import ListFilter, SpawnOptions
+from provider_core import ListFilter, ProviderInstance, SpawnOptions
 from provider_orbstack._db import default_state_dir
 from provider_orbstack._orbctl import OrbCli, OrbctlBackend, find_orb
 from provider_orbstack._settings import OrbStackSettings
@@ -27,7 +27,7 @@ class Backend(Protocol):
 
     def terminate(self, provider_id: str) -> None: ...
 
-    def list_instances(self, filter: ListFilter | None = None) -> list[OrbStackInstance]:
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         """Machines: at least the managed ones filter matches (a backend may narrow by it, or not)."""
         ...
 

@@ -14,6 +14,7 @@ from provider_core import (
     ErrorCode,
     ListFilter,
     ProviderError,
+    ProviderInstance,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -62,7 +63,7 @@ class OrbStackProvider(Provider[OrbStackInstance, ProviderSnapshot]):
     def terminate(self, provider_id: str) -> None:
         self._call(self.backend.terminate, provider_id)
 
-    def list_instances(self, filter: ListFilter | None = None) -> Sequence[OrbStackInstance]:
+    def list_instances(self, filter: ListFilter | None = None) -> Sequence[ProviderInstance]:
         # The sim narrows in SQL, orbctl lists everything; the core applies the filter again either way.
         return self._call(self.backend.list_instances, filter)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import attrs
 from attrs import field, frozen
@@ -21,6 +22,7 @@ from provider_core import (
     ErrorCode,
     InstanceStatus,
     ListFilter,
+    ProviderInstance,
     ProviderSnapshot,
     SnapshotStatus,
     SpawnOptions,
@@ -28,7 +30,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import MANAGED_TAG, ManagedResource
+from provider_core.author import MANAGED_TAG, ManagedResource, build_instance
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, error
@@ -168,11 +170,12 @@ class SimBackend:
                 (now, now + self.config.terminate_delay, provider_id),
             )
 
-    def list_instances(self, filter: ListFilter | None = None) -> list[OrbStackInstance]:
-        """The managed machines filter matches, narrowed in SQL (unmanaged machines are never listed)."""
+    def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
+        """The managed machines filter matches, narrowed in SQL (unmanaged machines are never listed), as
+        generic instances: a listing at scale costs one object per row."""
         where, params = narrowing(filter, self._clock())
         with self.db.read() as conn:
-            return self._read(conn, f"{where} ORDER BY created_at, id", params)
+            return self._read(conn, f"{where} ORDER BY rowid", params)
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
         with self.db.read() as conn:
@@ -384,37 +387,50 @@ class SimBackend:
     def _read_one(
         self, conn: sqlite3.Connection, where: str, params: dict[str, object], now: float
     ) -> OrbStackInstance | None:
-        found = self._read(conn, where, {**params, "now": now})
-        return found[0] if found else None
+        found = self._read(conn, where, {**params, "now": now}, enhanced=True)
+        return cast(OrbStackInstance, found[0]) if found else None
 
     @staticmethod
-    def _read(conn: sqlite3.Connection, where: str, params: Mapping[str, object]) -> list[OrbStackInstance]:
-        """Instances built straight from the cursor, so the rows are never all held at once."""
+    def _read(
+        conn: sqlite3.Connection, where: str, params: Mapping[str, object], enhanced: bool = False
+    ) -> list[ProviderInstance]:
+        """Instances built straight from the cursor, so the rows are never all held at once.
+
+        A listing builds generic instances (one object per row, by build_instance): an OrbStackInstance
+        would cost a validated constructor per row and the core would project it away. get and spawn
+        return the enhanced type (enhanced=True).
+        """
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a listing unpacks every row
         parsed_tags: dict[str, dict[str, str]] = {}  # machines of one deployment share their tag sets
-        made = []
+        made: list[ProviderInstance] = []
+        # Names bound once: the loop body runs for every row of a listing.
+        append, build, statuses, moment = made.append, build_instance, _STATUSES, datetime.fromtimestamp
         rows = cursor.execute(f"{SELECT} WHERE {where}", params)
         for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
             parsed = parsed_tags.get(tags)
             if parsed is None:
                 parsed = parsed_tags[tags] = json.loads(tags)
-            made.append(
-                OrbStackInstance(
-                    id=machine_id,
-                    status=_STATUSES[status],
-                    provider=PROVIDER,
-                    name=name,
-                    instance_type=size,
-                    region=region,
-                    private_ip=ip,
-                    created_at=datetime.fromtimestamp(created_at, UTC),
-                    tags=parsed,  # copied by the converter, so instances never share the cached dict
-                    spot=bool(spot),
-                    status_reason=reason,
-                    image=image,
-                    **cat.size_fields(size),
-                    backend="sim",
-                )
+            instance = build(
+                machine_id,
+                statuses[status],
+                PROVIDER,
+                name,
+                size,
+                region,
+                None,
+                ip,
+                moment(created_at, UTC),
+                parsed,  # copied, so instances never share the cached dict
+                bool(spot),
+                reason,
             )
+            append(_enhance(instance, image) if enhanced else instance)
         return made
+
+
+def _enhance(instance: ProviderInstance, image: str) -> OrbStackInstance:
+    fields = attrs.asdict(instance, recurse=False)
+    return OrbStackInstance(
+        **fields, image=image, **cat.size_fields(instance.instance_type or ""), backend="sim"
+    )
