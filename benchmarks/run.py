@@ -39,25 +39,22 @@ NOTES = """
   judged when the anchor is measured (`PROVIDER_CORE_BENCH_ANCHORS=1`). **Dispatch** is measured with
   retries off (the goal's setting) and, apart, with the default retry policy on; test-only plugins are
   dormant in the registry `discover()` returns unless asked for.
-- **Listing at scale: why 2x a raw fetch is out of reach in CPython as the contract stands.** A raw
-  `fetchall()` costs about 3 us per row. Through the handle each row becomes two Python objects: the
-  provider's `OrbStackInstance` (an attrs `__init__` with its validators and converters, about 3 us on a
-  quiet core) and the contract's generic `ProviderInstance` (about 1.5 us with the direct field copy that
-  replaced the cattrs round trip, which took 8 us), plus the filter, the tag dict and the garbage
-  collector's passes over a growing heap. What was fixed: the round trip (56 % of the old time) is gone
-  for well-typed values, the sim narrows every filter and the managed rule in SQL (nothing it would drop is
-  read), and rows are built as the cursor yields them (peak memory at 100,000 is under the 100 MiB goal).
-  Reaching 2x would need the core to keep one object per row (for example by letting a provider's list
-  hand back generic instances, or by skipping the second construction when the subclass adds nothing the
-  caller sees), which is a change to `_contract.py`, not to the sim.
-- **Bulk spawn.** Lambda paces every request 5 % wider than the configured interval and counts the next
-  slot from when a request left; the instance-types catalog is cached for 5 s (read once per bulk spawn,
-  re-read before a refusal). RunPod learns its limits from the RateLimit headers of the first answers.
-  429s in the first second are tolerated by the goal (RunPod has not learned the limits yet). The few
-  later 429s come from the emulator running in the benchmark's own process on a loaded 2-core machine: a
-  thread that took its slot can reach the server a few milliseconds late, more than the 5 % margin
-  (2.5 ms at 20 req/s), and the emulator answers 429 to the next request that arrives too soon; with
-  retries off, each such 429 fails its spawn. A wider margin would trade them for the 1.15x goal.
+- **Listing at scale.** A raw `fetchall()` costs about 2.5 us per row. The sim reads only what the
+  listing returns (the filter and the managed rule in SQL, in rowid order, so no sort) and builds one
+  generic `ProviderInstance` per row with `provider_core.author.build_instance` (the constructor's result
+  and errors; plain values skip its per-field validator calls: about 0.9 us instead of 2.2 us); the core
+  keeps a generic instance as it is and does not call an empty filter. Before, each row was built twice
+  (the sim's `OrbStackInstance`, then the core's projection), after a sort. What is left above the floor
+  is the instance itself, its datetime and tag dict, and the garbage collector's passes over a heap that
+  grows by 100,000 objects (about a sixth of the time at 100,000). Peak memory is the instances.
+- **Bulk spawn.** Lambda's pacing counts each bucket's next slot from the previous call's answer, not from
+  when it left: the server saw a request before answering it, so two requests reach it at least an
+  interval apart however late a thread runs (with a 5 % margin on departures, a thread of the loaded
+  2-core machine that reached the server a few milliseconds late drew a 429). The price is one loopback
+  round trip per interval. The instance-types catalog is cached for 5 s (read once per bulk spawn,
+  re-read before a refusal). RunPod learns its limits from the RateLimit headers of the first answers;
+  429s in the first second are tolerated by the goal (it has not learned the limits yet), and with
+  retries off in the benchmark each fails its spawn.
 - **Anchors** were not measured in this run (set `PROVIDER_CORE_BENCH_ANCHORS=1`; it installs
   apache-libcloud and llm into a side environment under `~/.cache/provider-core/bench-anchors`).
 - **Multi-AZ.** The latency is added client side to every EC2 call of the benchmark's provider; "one call"

@@ -1,14 +1,15 @@
-"""Client-side pacing: documented defaults, exact spacing on a fake clock, bulk spawn without 429s."""
+"""Client-side pacing: documented defaults, spacing counted from answers, bulk spawn without 429s."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from provider_core import ErrorCode, ProviderError, SpawnOptions
 from provider_lambda import RateLimiter
-from provider_lambda._ratelimit import LAUNCH, MARGIN, REQUEST
+from provider_lambda._ratelimit import LAUNCH, REQUEST
 from provider_lambda.testing import settings_for
 from tests.fake_clock import FakeClock
 from tests.provider_lambda.conftest import build_provider, checked_emulator
@@ -26,27 +27,41 @@ def test_defaults_follow_the_documented_limits(monkeypatch: pytest.MonkeyPatch) 
     assert configured.limiter.intervals == {REQUEST: 0.5, LAUNCH: 3.0}
 
 
+def call(pacing: RateLimiter, *buckets: str, takes: float = 0.0, clock: FakeClock | None = None) -> float:
+    """One paced call whose answer comes `takes` seconds after it left; returns the seconds waited."""
+    with pacing.slot(*buckets) as waited:
+        if clock is not None:
+            clock.now += takes
+    return waited
+
+
 def test_requests_are_spaced_by_the_interval(fake_clock: FakeClock) -> None:
     pacing = limiter(fake_clock)
     for _ in range(4):
-        pacing.acquire(REQUEST)
-    assert fake_clock.sleeps == pytest.approx([1.0 + MARGIN] * 3)
+        call(pacing, REQUEST)
+    assert fake_clock.sleeps == pytest.approx([1.0] * 3)
+
+
+def test_the_next_call_counts_from_the_previous_answer(fake_clock: FakeClock) -> None:
+    pacing = limiter(fake_clock)
+    call(pacing, REQUEST, takes=0.3, clock=fake_clock)  # left at 0, answered at 0.3
+    assert call(pacing, REQUEST) == pytest.approx(1.0)  # leaves at 1.3, not 1.0
 
 
 def test_launches_wait_for_both_buckets(fake_clock: FakeClock) -> None:
     pacing = limiter(fake_clock)
-    pacing.acquire(REQUEST, LAUNCH)
-    pacing.acquire(REQUEST)  # a general request only waits for the general bucket
-    pacing.acquire(REQUEST, LAUNCH)
-    # The second launch waits for the launch bucket, counted from the first launch.
-    assert fake_clock.sleeps == pytest.approx([1.0 + MARGIN, 12.0 * (1 + MARGIN) - (1.0 + MARGIN)])
+    call(pacing, REQUEST, LAUNCH)
+    call(pacing, REQUEST)  # a general request only waits for the general bucket
+    call(pacing, REQUEST, LAUNCH)
+    # The second launch waits for the launch bucket, counted from the first launch's answer.
+    assert fake_clock.sleeps == pytest.approx([1.0, 12.0 - 1.0])
 
 
 def test_time_already_passed_counts(fake_clock: FakeClock) -> None:
     pacing = limiter(fake_clock)
-    pacing.acquire(REQUEST, LAUNCH)
+    call(pacing, REQUEST, LAUNCH)
     fake_clock.now += 20
-    assert pacing.acquire(REQUEST, LAUNCH) == 0
+    assert call(pacing, REQUEST, LAUNCH) == 0
     assert fake_clock.sleeps == []
 
 
@@ -60,12 +75,12 @@ def test_concurrent_callers_get_distinct_slots() -> None:
             slept.append(seconds)
 
     pacing = RateLimiter({REQUEST: 1.0}, clock=clock, sleep=sleep)
-    threads = [threading.Thread(target=pacing.acquire, args=(REQUEST,)) for _ in range(5)]
+    threads = [threading.Thread(target=call, args=(pacing, REQUEST)) for _ in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(slept) == pytest.approx([n * (1 + MARGIN) for n in (1, 2, 3, 4)])
+    assert sorted(slept) == pytest.approx([1.0, 2.0, 3.0, 4.0])
 
 
 def test_bulk_spawn_paces_itself_against_an_api_that_enforces_the_limits(fake_clock: FakeClock) -> None:
@@ -103,6 +118,45 @@ def test_the_next_slot_counts_from_when_a_late_call_left(fake_clock: FakeClock) 
         fake_clock.sleep(seconds + 0.5)  # woken half a second late, as a loaded machine does
 
     pacing = RateLimiter({REQUEST: 1.0}, clock=fake_clock, sleep=late_sleep)
-    pacing.acquire(REQUEST)
-    pacing.acquire(REQUEST)  # leaves at 1.55 instead of 1.05
-    assert pacing.acquire(REQUEST) == pytest.approx(1.0 + MARGIN)  # not 0.55: the gap stays a full interval
+    call(pacing, REQUEST)
+    call(pacing, REQUEST)  # leaves at 1.5 instead of 1.0
+    assert call(pacing, REQUEST) == pytest.approx(1.0)  # not 0.5: the gap stays a full interval
+
+
+def test_calls_reach_the_server_an_interval_apart_however_late_they_leave() -> None:
+    """The first call's thread runs late between its slot and the server (a loaded machine): the second
+    still arrives a full interval after it, because its slot counts from the first call's answer."""
+    interval, late = 0.05, 0.03
+    pacing = RateLimiter({REQUEST: interval})
+    arrivals: list[float] = []
+    first_has_slot = threading.Event()
+
+    def first() -> None:
+        with pacing.slot(REQUEST):
+            first_has_slot.set()
+            time.sleep(late)
+            arrivals.append(time.monotonic())
+
+    def second() -> None:
+        first_has_slot.wait()
+        with pacing.slot(REQUEST):
+            arrivals.append(time.monotonic())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert arrivals[1] - arrivals[0] >= interval
+
+
+def test_an_answer_that_never_comes_holds_the_next_call_two_intervals_at_most() -> None:
+    interval = 0.05
+    pacing = RateLimiter({REQUEST: interval})
+    hung = pacing.slot(REQUEST)
+    hung.__enter__()  # a call that never answers
+    left = time.monotonic()
+    with pacing.slot(REQUEST):
+        waited = time.monotonic() - left
+    assert 2 * interval * 0.9 <= waited < 40 * interval
+    hung.__exit__(None, None, None)

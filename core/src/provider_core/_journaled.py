@@ -234,6 +234,12 @@ class SharedBudget:
             waited += wait
         return waited
 
+    @contextmanager
+    def slot(self, *buckets: str) -> Iterator[float]:
+        """acquire() as a with block around the call, as a provider's own limiter may offer it. The
+        shared slots count from when a call left: answers are not shared between processes."""
+        yield self.acquire(*buckets)
+
 
 def request_budget(
     provider: str, account: str | None, intervals: dict[str, float], *, max_wait: float = 60.0

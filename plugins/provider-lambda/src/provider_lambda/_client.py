@@ -81,11 +81,31 @@ class LambdaClient:
             return self._http
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None, buckets: tuple[str, ...]) -> Any:
-        import httpx
-
         http = self._client()
         context = f"{method} {path}"
-        self._limiter.acquire(*buckets)
+        # The slot lasts until the answer is in: the next call's pacing counts from it.
+        with self._limiter.slot(*buckets):
+            response, raw = self._exchange(http, method, path, body, context)
+        try:
+            payload = decode_json(raw)
+        except ValueError:
+            payload = None
+        if not response.is_success:
+            error = error_for_response(
+                response.status_code, payload, response.headers.get("Retry-After"), context=context
+            )
+            # The server's own words are copied into the message: one echoing the key must not leak it.
+            raise scrubbed(error, [self._settings.api_key])
+        if not isinstance(payload, dict) or "data" not in payload:
+            raise unavailable(f"{context}: HTTP {response.status_code} without the documented JSON envelope")
+        return payload["data"]
+
+    def _exchange(
+        self, http: httpx.Client, method: str, path: str, body: dict[str, Any] | None, context: str
+    ) -> tuple[httpx.Response, bytes]:
+        """One request and its whole body, every transport failure mapped to the taxonomy."""
+        import httpx
+
         # httpx's timeout bounds each read; the deadline bounds the whole call, so a server trickling its
         # answer cannot hold it for longer than `timeout`.
         deadline = Deadline(self._settings.timeout)
@@ -104,19 +124,7 @@ class LambdaClient:
             raise unavailable(f"{context}: {type(exc).__name__}") from exc
         except ValueError as exc:  # the body was larger than any answer of the API
             raise unavailable(f"{context}: {exc}") from exc
-        try:
-            payload = decode_json(raw)
-        except ValueError:
-            payload = None
-        if not response.is_success:
-            error = error_for_response(
-                response.status_code, payload, response.headers.get("Retry-After"), context=context
-            )
-            # The server's own words are copied into the message: one echoing the key must not leak it.
-            raise scrubbed(error, [self._settings.api_key])
-        if not isinstance(payload, dict) or "data" not in payload:
-            raise unavailable(f"{context}: HTTP {response.status_code} without the documented JSON envelope")
-        return payload["data"]
+        return response, raw
 
     def _bad_url(self, exc: Exception) -> ProviderError:
         return invalid_spec(f"setting 'base_url' {self._settings.base_url!r} is not a usable URL: {exc}")

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 REQUEST = "request"
 LAUNCH = "launch"
-# Calls are spaced a little wider than the limit: a request that leaves a few milliseconds late (a thread
-# scheduled late, a slow socket) must not arrive too close to the next one and be answered 429.
-MARGIN = 0.05
+
+
+class _Call:
+    """One paced call: when it left, and when its answer came back."""
+
+    def __init__(self, sent: float) -> None:
+        self.sent = sent
+        self.answered_at: float | None = None
+        self.done = threading.Event()
 
 
 class RateLimiter:
-    """Keeps calls in each bucket at least that bucket's interval (plus MARGIN) apart, across threads.
+    """Lets one call per bucket's interval reach the server, across threads, however late threads run.
 
-    A caller waits for its slot holding the lock, so concurrent callers go one at a time, in order, and
-    the next slot counts from when a call actually left, not from when it was reserved.
+    The next call in a bucket leaves one interval after the previous call's answer came back: the
+    server saw that request before it answered, so the two reach it at least an interval apart even
+    when the first left late (a thread scheduled late, a slow socket). Spacing the departures instead
+    would need a margin for that lateness, and on a loaded machine any margin can be exceeded. The cost
+    is one round trip per interval. An answer that takes longer than an interval is waited for at most
+    that long: the next call then leaves two intervals after the slow one left.
+
+    Callers queue for the lock, so they go one at a time, in order.
     """
 
     def __init__(
@@ -30,18 +43,41 @@ class RateLimiter:
         self.intervals = dict(intervals)
         self._clock = clock
         self._sleep = sleep
-        self._next_free = dict.fromkeys(self.intervals, float("-inf"))
+        self._last: dict[str, _Call] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, *buckets: str) -> float:
-        """Wait until every named bucket allows a call, take the slot, and return the seconds waited."""
+    @contextmanager
+    def slot(self, *buckets: str) -> Iterator[float]:
+        """Wait for a slot in every named bucket, then run the call in the with block (which ends
+        when its answer is in); yields the seconds waited."""
+        call, waited = self._take(buckets)
+        try:
+            yield waited
+        finally:
+            call.answered_at = max(self._clock(), call.sent)
+            call.done.set()
+
+    def _take(self, buckets: tuple[str, ...]) -> tuple[_Call, float]:
         with self._lock:
             now = self._clock()
-            start = max([now, *(self._next_free[b] for b in buckets)])
-            wait = start - now
+            start = now
+            for bucket in buckets:
+                start = max(start, self._earliest(bucket))
+            wait = max(0.0, start - self._clock())
             if wait > 0:
                 self._sleep(wait)
-                start = max(start, self._clock())
+            call = _Call(sent=max(start, self._clock()))
             for bucket in buckets:
-                self._next_free[bucket] = start + self.intervals[bucket] * (1 + MARGIN)
-        return wait
+                self._last[bucket] = call
+        return call, max(0.0, start - now)
+
+    def _earliest(self, bucket: str) -> float:
+        last = self._last.get(bucket)
+        if last is None:
+            return float("-inf")
+        interval = self.intervals[bucket]
+        # A real wait, outside the caller's clock: the answer comes from another thread.
+        last.done.wait(timeout=max(0.0, last.sent + interval - self._clock()) + interval)
+        if last.answered_at is None:
+            return last.sent + 2 * interval
+        return last.answered_at + interval
