@@ -169,6 +169,14 @@ def test_a_launch_answer_whose_id_no_value_type_accepts_is_unavailable(lambda_ta
     assert _answer(lambda_target, spawn, Fault(200, body)) is ErrorCode.UNAVAILABLE
 
 
+def test_a_minimum_bid_that_is_no_price_is_unavailable(runpod_target: Target) -> None:
+    """Found by the property above: `1e-400` reads as 0.0, which SpotPrice refuses with ValueError, and
+    the caller got INTERNAL."""
+    body = b'{"data": {"gpuTypes": [{"id": "NVIDIA RTX A4000", "lowestPrice": {"minimumBidPrice": 1e-400}}]}}'
+    prices = next(c for c in CASES if (c.provider, c.what) == ("runpod", "graphql-prices"))
+    assert _answer(runpod_target, prices, Fault(200, body)) is ErrorCode.UNAVAILABLE
+
+
 def test_a_float_beyond_range_is_garbage_not_infinity(runpod_target: Target) -> None:
     """Found by the property above: `1e400` read as inf reached RunPod's price parsing as INTERNAL."""
     with pytest.raises(ValueError, match="range of a float"):

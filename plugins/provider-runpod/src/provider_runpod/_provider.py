@@ -193,6 +193,12 @@ class RunPodProvider(Provider[RunPodInstance, ProviderSnapshot]):
         bid = lowest.get("minimumBidPrice") if isinstance(lowest, Mapping) else None
         if not isinstance(bid, int | float) or isinstance(bid, bool):
             return []  # no spot capacity to bid on right now
+        if not 0 < bid < math.inf:  # 1e-400 reads as 0.0: no bid can meet such a price
+            raise ProviderError(
+                ErrorCode.UNAVAILABLE,
+                f"RunPod answered a minimum bid of {bid!r}, not a price",
+                provider=PROVIDER,
+            )
         return [SpotPrice(instance_type, float(bid), region=region, timestamp=datetime.now(UTC))]
 
     # -- internals ---------------------------------------------------------------------------------
