@@ -1,8 +1,11 @@
-"""build_instance: the constructor's result and errors, without its per-field calls for plain values."""
+"""build_instance: the constructor's result and errors, without its per-field calls for plain values;
+gc_paused: the collector paused while any thread builds, and left as the application had it."""
 
 from __future__ import annotations
 
+import gc
 import inspect
+import threading
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -13,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provider_core import InstanceStatus, ProviderInstance
-from provider_core.author import MANAGED_TAG, build_instance
+from provider_core.author import MANAGED_TAG, build_instance, gc_paused
 
 PLAIN = {
     "id": "orb-1",
@@ -125,3 +128,40 @@ def test_a_fresh_dict_for_missing_tags() -> None:
     second = build_instance("b", InstanceStatus.PENDING, "p")
     assert first.tags == {}
     assert first.tags is not second.tags
+
+
+def test_gc_paused_pauses_the_collector_until_the_last_pauser_leaves() -> None:
+    assert gc.isenabled()
+    inner_left = threading.Event()
+    outer_may_leave = threading.Event()
+    seen: list[bool] = []
+
+    def other_thread() -> None:
+        with gc_paused():
+            seen.append(gc.isenabled())
+        inner_left.set()
+        outer_may_leave.wait()
+
+    with gc_paused():
+        seen.append(gc.isenabled())
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        inner_left.wait()
+        seen.append(gc.isenabled())  # the other thread left first: still paused for this one
+        outer_may_leave.set()
+    thread.join()
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+
+
+def test_gc_paused_resumes_after_an_error_and_keeps_an_application_choice() -> None:
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a row the provider could not read")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # the application turned it off: it stays off
+    finally:
+        gc.enable()

@@ -6,7 +6,7 @@ A provider writes only what is specific to its cloud: the core applies the contr
 
 from provider_core import _parsers as parsers
 from provider_core._bootstrap import render_bootstrap, render_cloud_init, render_shell
-from provider_core._build import build_instance
+from provider_core._build import build_instance, gc_paused
 from provider_core._contract import RESERVED_TAG_PREFIX, managed_tags
 from provider_core._convert import materialize, project
 from provider_core._errors import MAX_SERVER_WAIT, as_provider_error, cap_wait, parse_retry_after
@@ -57,6 +57,7 @@ __all__ = [
     "cap_wait",
     "declared_settings",
     "decode_json",
+    "gc_paused",
     "lazy_exports",
     "managed_tags",
     "materialize",

@@ -30,7 +30,7 @@ from provider_core import (
     SpotRequest,
     SpotRequestStatus,
 )
-from provider_core.author import MANAGED_TAG, ManagedResource, build_instance
+from provider_core.author import MANAGED_TAG, ManagedResource, build_instance, gc_paused
 from provider_orbstack import _catalog as cat
 from provider_orbstack._db import Database, idempotency_key
 from provider_orbstack._errors import PROVIDER, error
@@ -407,25 +407,26 @@ class SimBackend:
         # Names bound once: the loop body runs for every row of a listing.
         append, build, statuses, moment = made.append, build_instance, _STATUSES, datetime.fromtimestamp
         rows = cursor.execute(f"{SELECT} WHERE {where}", params)
-        for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
-            parsed = parsed_tags.get(tags)
-            if parsed is None:
-                parsed = parsed_tags[tags] = json.loads(tags)
-            instance = build(
-                machine_id,
-                statuses[status],
-                PROVIDER,
-                name,
-                size,
-                region,
-                None,
-                ip,
-                moment(created_at, UTC),
-                parsed,  # copied, so instances never share the cached dict
-                bool(spot),
-                reason,
-            )
-            append(_enhance(instance, image) if enhanced else instance)
+        with gc_paused():  # every instance built here lives on: no collection could free any
+            for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
+                parsed = parsed_tags.get(tags)
+                if parsed is None:
+                    parsed = parsed_tags[tags] = json.loads(tags)
+                instance = build(
+                    machine_id,
+                    statuses[status],
+                    PROVIDER,
+                    name,
+                    size,
+                    region,
+                    None,
+                    ip,
+                    moment(created_at, UTC),
+                    parsed,  # copied, so instances never share the cached dict
+                    bool(spot),
+                    reason,
+                )
+                append(_enhance(instance, image) if enhanced else instance)
         return made
 
 
