@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from attrs import frozen
 
 from tests.cli.conftest import PROVIDERS, Cli
 from tests.cli.fakeprov import REFUSE_ENV, STALL_ENV, STALLS
+from tests.cli.hang_teardown import MARKER_ENV
 
 # Far beyond "about a second", far below the 10 s grace and the hangs these tests provoke.
 PROMPTLY = 6.0
@@ -186,3 +188,39 @@ def test_ctrl_c_while_spawning_with_a_given_name_terminates_nothing(cli: Cli, st
     assert len(both) == 2
     assert {i["status"] for i in both.values()} == {"running"}
     assert older["id"] in both
+
+
+# -- check -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["test double", "live"])
+def test_ctrl_c_stops_check_at_once_and_sweeps_what_the_suite_made(
+    cli: Cli, start: Start, tmp_path: Path, live: bool
+) -> None:
+    """pytest's teardowns hang: the check kills it after a short grace and cleans up from its own process.
+
+    Live, the suite's instances are in the state file the provider reads from the environment; against
+    the test double, they are in the double's temporary files.
+    """
+    marker, temp = tmp_path / "hanging", tmp_path / "tmp"
+    temp.mkdir()
+    args = ["check", "memory", "-k", "test_spawn_returns_id_and_valid_status", *(["--live"] if live else [])]
+    env = {MARKER_ENV: str(marker), "TMPDIR": str(temp)}
+    run = start(*args, "--", "-p", "tests.cli.hang_teardown", env=env)
+    deadline = time.monotonic() + 60
+    while not marker.exists():  # until the test has spawned and its teardown hangs
+        assert run.process.poll() is None, run.finish(time.monotonic())
+        assert time.monotonic() < deadline, "the suite never reached a teardown"
+        time.sleep(0.05)
+    done = run.finish(run.interrupt())
+    assert done.code == 130, done.stderr
+    assert done.seconds < PROMPTLY, done.stderr
+    assert "pytest had not finished its teardowns: killed it, and what it started" in done.stderr
+    assert list(temp.iterdir()) == []
+    if live:
+        [made] = instances(cli).values()
+        assert made["name"].startswith("cc-")
+        assert made["status"] == "terminated"
+        assert f"swept: {made['id']}" in done.stderr
+    else:
+        assert "lived in memory's local test double, which ended with pytest" in done.stderr
