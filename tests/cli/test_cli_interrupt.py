@@ -7,6 +7,7 @@ or a call that never returns.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import signal
@@ -224,3 +225,45 @@ def test_ctrl_c_stops_check_at_once_and_sweeps_what_the_suite_made(
         assert f"swept: {made['id']}" in done.stderr
     else:
         assert "lived in memory's local test double, which ended with pytest" in done.stderr
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stalls", ["list_instances", "list_instances,terminate"])
+def test_ctrl_c_leaves_a_provider_stuck_in_a_call_behind(
+    cli: Cli, start: Start, tmp_path: Path, stalls: str
+) -> None:
+    """The demo's worker hangs in list_instances; after Ctrl-C the command still ends at once. Its cleanup
+    runs from the main thread, or, when terminate hangs as well, the command that removes what is left is
+    printed, and it works."""
+    state = tmp_path / "demo.json"
+    args = ["demo", "--provider", "memory", "--no-chaos", "--json", "--set", f"memory.state={state}"]
+    run = start(*args, env={STALL_ENV: stalls})
+    run.until(f"{STALLS} list_instances")
+    done = run.finish(run.interrupt())
+    assert done.code == 130, done.stderr
+    assert done.seconds < PROMPTLY, done.stderr
+    data = json.loads(done.stdout)
+    assert data["interrupted"] is True
+    steps = {s["step"]: s for s in data["providers"][0]["steps"]}
+    assert steps["list"]["status"] == "failed"
+    assert steps["list"]["detail"] == "a provider call did not return (left behind after Ctrl-C)"
+    assert steps["stop"]["detail"] == "not done: stuck in step 'list' (left behind after Ctrl-C)"
+    [stuck] = data["stuck"]
+    assert stuck["step"] == "list"
+    assert "memory: a provider call in step 'list' did not return" in done.stderr
+    in_state = Cli({**cli.env, "MEMFAKE_STATE": str(state)})
+    statuses = {i["status"] for i in in_state.ok("ls", "memory", "--json").json()}
+    if stalls == "list_instances":
+        assert (steps["terminate"]["status"], steps["leaks"]["status"]) == ("ok", "ok")
+        assert stuck["not_done"] == ["stop"]
+        assert stuck["command"] is None
+        assert statuses == {"terminated"}
+        return
+    assert stuck["not_done"] == ["terminate", "leaks", "stop"]
+    assert statuses == {"running"}
+    assert f"remove them with {stuck['command']}" in done.stderr
+    swept = in_state(*shlex.split(stuck["command"].strip("`"))[1:])
+    assert swept.code == 0, swept.output
+    assert {i["status"] for i in in_state.ok("ls", "memory", "--json").json()} == {"terminated"}
