@@ -7,7 +7,9 @@ see the same instances. Settings and a few switches let tests provoke each kind 
 from __future__ import annotations
 
 import itertools
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,9 @@ BAD_KEY = "bad-key"  # rejected with AUTH_ERROR when the provider is built
 ECHO_PREFIX = "echo-"  # a careless provider quotes such a key in its error messages
 FAIL_PREFIX = "fail."
 BOOTSTRAP_TAG = "seen-bootstrap"  # instance type "fail.capacity_error" makes spawn raise CAPACITY_ERROR
+STALL_ENV = "MEMFAKE_STALL"
+REFUSE_ENV = "MEMFAKE_REFUSE"
+STALLS = "memfake: stalls in"  # written to stderr when a call starts to hang, so a test knows when
 
 
 @attrs.frozen
@@ -33,6 +38,9 @@ class FakeSettings:
     api_key: str | None = setting(None, description="API key", env=KEY_ENV, secret=True)
     region: str = setting("mem-east", description="default region")
     boot_reads: int = setting(0, description="reads before an instance runs", parse=parsers.count)
+    # A request whose answer never comes: the first call (per process) of each method named never returns.
+    stall: str = setting("", description="methods whose first call hangs (comma-separated)", env=STALL_ENV)
+    refuse: str = setting("", description="methods that raise UNAVAILABLE (comma-separated)", env=REFUSE_ENV)
 
 
 _converter = make_converter()
@@ -51,9 +59,23 @@ class FileMemoryProvider(memory.MemoryProvider):
             for instance in _converter.loads(self.path.read_text(), list[ProviderInstance]):
                 self.instances[instance.id] = instance
         self._ids = itertools.count(len(self.instances) + 1)
+        self.stall = set(filter(None, settings.stall.split(",")))
+        self.refuse = set(filter(None, settings.refuse.split(",")))
 
     def _save(self) -> None:
         self.path.write_text(_converter.dumps([to_jsonable(i) for i in self.instances.values()]))
+
+    def _misbehave(self, method: str) -> None:
+        if method in self.refuse:
+            raise ProviderError(ErrorCode.UNAVAILABLE, f"{method} refused", provider=self.name)
+        if method in self.stall:
+            self.stall.discard(method)
+            print(f"{STALLS} {method}", file=sys.stderr, flush=True)
+            threading.Event().wait()  # forever, unless Ctrl-C interrupts the main thread
+
+    def list_instances(self, filter: ListFilter | None = None) -> list[ProviderInstance]:
+        self._misbehave("list_instances")
+        return list(super().list_instances(filter))
 
     def spawn(self, options: SpawnOptions) -> ProviderInstance:
         if options.instance_type.startswith(FAIL_PREFIX):
@@ -66,9 +88,11 @@ class FileMemoryProvider(memory.MemoryProvider):
             options = attrs.evolve(options, tags={**options.tags, BOOTSTRAP_TAG: seen})
         instance = super().spawn(options)
         self._save()
+        self._misbehave("spawn")  # after creating: the cloud made the instance, its answer is lost
         return instance
 
     def terminate(self, provider_id: str) -> None:
+        self._misbehave("terminate")
         super().terminate(provider_id)
         self._save()
 

@@ -11,6 +11,7 @@ import click
 from provider_core import ProviderError
 from provider_core._registration import load
 from provider_core.cli._common import CliFailure, ExitCode, error_document, error_line
+from provider_core.cli._interrupt import exit_now
 from provider_core.cli._output import Output
 
 EPILOG = """\b
@@ -25,7 +26,7 @@ Set NO_COLOR to turn colour off.
 COMMANDS = {
     "list": "provider_core.cli._inventory:list_command",
     "info": "provider_core.cli._inventory:info_command",
-    "spawn": "provider_core.cli._instances:spawn_command",
+    "spawn": "provider_core.cli._spawn:spawn_command",
     "ls": "provider_core.cli._instances:ls_command",
     "get": "provider_core.cli._instances:get_command",
     "terminate": "provider_core.cli._instances:terminate_command",
@@ -64,14 +65,31 @@ def cli(ctx: click.Context) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (the console script passes it to sys.exit)."""
+    """Run the CLI and return its exit code (the console script passes it to sys.exit).
+
+    After a Ctrl-C that left a thread in a provider call, the process ends here instead (os._exit): the
+    interpreter's shutdown could wait for that call forever.
+    """
     out = Output()
+    code = _run(out, argv)
+    if exit_now():
+        out.stdout.flush()
+        out.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _run(out: Output, argv: Sequence[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="providers", standalone_mode=False, obj=out)
     except click.ClickException as exc:
         exc.show(file=out.stderr)
         return exc.exit_code
-    except click.Abort:
+    except click.Abort as exc:
+        # click turns a Ctrl-C that escapes a command into Abort; a declined confirmation is one of its own.
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            out.error("interrupted")
+            return ExitCode.INTERRUPTED
         out.error("aborted")
         return ExitCode.FAILURE
     except ProviderError as exc:

@@ -23,6 +23,7 @@ from provider_core import (
     discover,
 )
 from provider_core.author import Provider, ProviderRegistration
+from provider_core.cli._interrupt import CleanupCut
 from provider_core.cli._output import Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -210,7 +211,8 @@ def provider_settings(
 
 @contextmanager
 def open_handle(out: Output, name: str, pairs: Sequence[str]) -> Iterator[ProviderHandle]:
-    """A handle built with --set settings; the provider is shut down when the command ends."""
+    """A handle built with --set settings; the provider is shut down when the command ends, unless a
+    cleanup was cut short (CleanupCut): its call may still be running, and close() would wait for it."""
     registry = discover()
     registration = lookup(registry, name)
     settings = provider_settings(out, registration, parse_pairs(pairs, "--set"))
@@ -219,7 +221,12 @@ def open_handle(out: Output, name: str, pairs: Sequence[str]) -> Iterator[Provid
         handle.provider  # noqa: B018 - building it now makes a bad setting a usage error before any call
     except ValueError as exc:  # an unknown setting or a bad value, named by the core
         raise click.UsageError(str(exc)) from None
+    cut = False
     try:
         yield handle
+    except CleanupCut:
+        cut = True
+        raise
     finally:
-        handle.close()
+        if not cut:
+            handle.close()

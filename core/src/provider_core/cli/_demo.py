@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,7 +25,14 @@ from provider_core.cli._common import (
     parse_pairs,
     provider_settings,
 )
-from provider_core.cli._demo_flow import STEPS, DemoRun, ProviderDemo
+from provider_core.cli._demo_flow import CLEANUP_STEPS, DEMO_TAG, STEPS, DemoRun, ProviderDemo
+from provider_core.cli._interrupt import (
+    INTERRUPT_GRACE,
+    CleanupCut,
+    bounded,
+    command_text,
+    leave_behind,
+)
 from provider_core.cli._output import Output, table
 from provider_core.cli._record import MARKS, Recorder, StepResult
 
@@ -86,6 +94,95 @@ def _sigint_held() -> Iterator[None]:
         yield
     finally:
         block(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+class Lane:
+    """Providers run one after the other in a daemon thread: a lane each, or one for --serial.
+
+    A daemon thread, not an executor's worker: one stuck in a provider call must not hold up the exit.
+    """
+
+    def __init__(self, run: DemoRun, demos: list[ProviderDemo]) -> None:
+        self.demos = demos
+        self.current: ProviderDemo | None = None
+        self.failure: Exception | None = None  # a bug, raised again in the main thread
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(run,), name="providers-demo", daemon=True)
+
+    def _run(self, run: DemoRun) -> None:
+        try:
+            for demo in self.demos:
+                self.current = demo
+                if run.stop.is_set():
+                    for step in STEPS:
+                        run.recorder.skip(demo.name, step, "interrupted (Ctrl-C)")
+                else:
+                    demo.execute()
+            self.current = None
+        except Exception as exc:
+            self.failure = exc
+        finally:
+            self.done.set()
+
+
+def _wind_down(run: DemoRun, lanes: list[Lane]) -> tuple[list[Lane], list[dict[str, Any]]]:
+    """After Ctrl-C: wait while providers clean up. One that finishes no step for INTERRUPT_GRACE seconds
+    is stuck in a provider call (every one is, at a second Ctrl-C) and left behind; its cleanup is tried
+    from here, within INTERRUPT_GRACE again, and what it could not do is reported. Returns the lanes left
+    behind and those reports."""
+    since = time.monotonic()
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting at once
+        while busy := [lane for lane in lanes if not lane.done.is_set()]:
+            quiet = time.monotonic() - max(since, run.recorder.last_change)
+            if quiet >= INTERRUPT_GRACE:
+                break
+            busy[0].done.wait(INTERRUPT_GRACE - quiet)
+    stuck = [lane for lane in lanes if not lane.done.is_set()]
+    demos = [lane.current for lane in stuck if lane.current is not None]
+    stuck_in = {demo.name: run.recorder.current.get(demo.name) for demo in demos}
+
+    def clean_up() -> None:
+        # Through the stuck provider's handle: the call that hangs may be the only one that does.
+        for demo in demos:
+            if demo.handle is not None:
+                demo.clean_up()
+
+    with contextlib.suppress(CleanupCut):
+        bounded(clean_up, INTERRUPT_GRACE)
+    reports = [_left_behind(run, demo, stuck_in[demo.name]) for demo in demos]
+    run.recorder.freeze()
+    return stuck, reports
+
+
+def _left_behind(run: DemoRun, demo: ProviderDemo, step: str | None) -> dict[str, Any]:
+    """Record and report what a provider left behind in a stuck call did not get done."""
+    results = {r.step: r.status for r in run.recorder.results if r.provider == demo.name}
+    # Without a handle nothing was spawned: only the test double may need stopping.
+    needed = CLEANUP_STEPS if demo.handle is not None else ("stop",)
+    not_done = [s for s in needed if results.get(s) != "ok"]
+    where = f"step '{step}'" if step else "between steps"
+    for missing in dict.fromkeys([*([step] if step else []), *not_done]):
+        if missing not in results:
+            why = "a provider call did not return" if missing == step else f"not done: stuck in {where}"
+            run.recorder.fail(demo.name, missing, f"{why} (left behind after Ctrl-C)")
+    parts = [
+        f"{demo.name}: a provider call in {where} did not return within {INTERRUPT_GRACE:g}s of Ctrl-C; "
+        f"not done: {', '.join(not_done)}"
+    ]
+    command = None
+    if {"terminate", "leaks"} & set(not_done):
+        # With the double's own settings, which reach it while it is still there (one inside this process
+        # ends with it).
+        settings = {k: v for k, v in demo.settings.items() if isinstance(v, str | int | float | Path)}
+        words = ["sweep", demo.name, "--tag", f"{DEMO_TAG}={run.run_id}", "--yes"]
+        command = command_text(run.out, words, settings)
+        parts.append(f"instances it spawned may be left in its test double: remove them with {command}")
+    if "stop" in not_done:
+        parts.append(
+            "its test double was not stopped: files or processes it keeps outside this one may be left"
+        )
+    run.out.warn("; ".join(parts))
+    return {"name": demo.name, "step": step, "not_done": not_done, "command": command}
 
 
 def _summary_data(run: DemoRun, names: list[str], broken: dict[str, str], seconds: float) -> dict[str, Any]:
@@ -217,31 +314,38 @@ def demo_command(
     if inherited is not None:
         out.warn(f"ignoring {CHAOS_ENV} from the environment: the demo injects its own chaos")
     out.note(f"providers demo {run.run_id}: {', '.join(names) or 'none'} (offline, local test doubles only)")
+    demos = [ProviderDemo(run, name) for name in names]
+    lanes = [Lane(run, demos)] if serial else [Lane(run, [demo]) for demo in demos]
+    stuck: list[Lane] = []
+    reports: list[dict[str, Any]] = []
     try:
-        with (
-            recorder.live(names),
-            ThreadPoolExecutor(max_workers=1 if serial else max(1, len(names))) as pool,
-        ):
-            futures: list[Future[None]] = []
+        with recorder.live(names):
             try:
-                # A Ctrl-C inside submit() could leave a started worker neither in `futures` nor joined by
-                # the pool: SIGINT is held back while submitting and delivered right after, in this try.
+                # A Ctrl-C while lanes start could leave one running unseen: SIGINT is held back while
+                # starting them and delivered right after, in this try.
                 with _sigint_held():
-                    for name in names:
-                        futures.append(pool.submit(ProviderDemo(run, name).execute))
-                for future in futures:
-                    future.result()
+                    for lane in lanes:
+                        lane.thread.start()
+                for lane in lanes:
+                    lane.done.wait()
             except KeyboardInterrupt:
                 # Waits end at once; each provider terminates what it spawned and stops its double.
                 run.stop.set()
                 out.warn("interrupted: terminating what the demo spawned and stopping the test doubles")
-                for future in futures:
-                    future.result()
+                stuck, reports = _wind_down(run, lanes)
     finally:
         if inherited is not None:
             os.environ[CHAOS_ENV] = inherited
-        registry.close()
+        if stuck:
+            leave_behind([lane.thread for lane in stuck])
+        else:
+            # Not with a provider left behind: its handle's close() would wait for the stuck call.
+            registry.close()
+    for lane in lanes:
+        if lane.failure is not None:
+            raise lane.failure
     data = _summary_data(run, names, broken, time.monotonic() - started)
+    data["stuck"] = reports
     if as_json:
         out.json(data)
     else:

@@ -36,6 +36,7 @@ from provider_core.cli._output import Output
 from provider_core.cli._record import Recorder, StepFailed, StepInterrupted, StepNotApplicable, StepSkipped
 
 STEPS = ("start", "bootstrap", "spawn", "list", "heartbeat", "chaos", "terminate", "leaks", "stop")
+CLEANUP_STEPS = STEPS[-3:]
 DEMO_TAG = "providers-demo"
 # The demo never contacts a control plane; the URL only has to be valid in the script.
 DEMO_CONTROL_PLANE = "http://127.0.0.1:8080"
@@ -88,8 +89,12 @@ class ProviderDemo:
         self.registration = run.registry.registration(name)
         self.ids: list[str] = []
         self.handle: ProviderHandle | None = None
+        self.settings: dict[str, Any] = {}  # what the test double yielded, with --set on top
         self.script: BootstrapScript | None = None
         self.known_orphans: set[str] = set()
+        # Cleanup (terminate, leaks) runs once: in this provider's thread, or in the main thread when this
+        # one is stuck in a provider call.
+        self._cleanup = threading.Lock()
 
     def options(self, index: int) -> SpawnOptions:
         profile = self.registration.compliance
@@ -119,7 +124,7 @@ class ProviderDemo:
         try:
             with rec.step(self.name, "start", "starting the local test double") as note:
                 try:
-                    settings: dict[str, Any] = dict(stack.enter_context(profile.test_double()))
+                    self.settings = settings = dict(stack.enter_context(profile.test_double()))
                 except unittest.SkipTest as exc:
                     # A double that needs software missing here (a real Slurm) skips, as under pytest.
                     raise StepSkipped(f"test double unavailable: {exc}") from None
@@ -166,10 +171,17 @@ class ProviderDemo:
                     break
         finally:
             # Cleanup runs whatever happened above, an interrupt that escaped a step included.
-            with rec.step(self.name, "terminate", "terminating everything") as note:
-                note.detail = self.step_terminate()
-            with rec.step(self.name, "leaks", "checking nothing leaked") as note:
-                note.detail = self.step_leaks()
+            self.clean_up()
+
+    def clean_up(self) -> None:
+        """The terminate and leaks steps, unless they already ran or are running in another thread."""
+        if not self._cleanup.acquire(blocking=False):
+            return
+        rec = self.run.recorder
+        with rec.step(self.name, "terminate", "terminating everything") as note:
+            note.detail = self.step_terminate()
+        with rec.step(self.name, "leaks", "checking nothing leaked") as note:
+            note.detail = self.step_leaks()
 
     def step_bootstrap(self) -> str:
         assert self.handle is not None

@@ -1,38 +1,30 @@
-"""Instance commands: spawn, ls, get, terminate and sweep."""
+"""Instance commands: ls, get, terminate and sweep (spawn is in _spawn.py)."""
 
 from __future__ import annotations
 
-import secrets
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.table import Table
 
 from provider_core import (
-    BootstrapFormat,
-    BootstrapScript,
     ErrorCode,
     InstanceStatus,
     ListFilter,
     ProviderError,
     ProviderHandle,
     ProviderInstance,
-    SpawnOptions,
     SweepError,
     resource_candidates,
     sweep,
     sweep_candidates,
     to_jsonable,
-    wait_for,
 )
 from provider_core.cli._common import (
     NON_EMPTY,
-    CliFailure,
     ExitCode,
     error_line,
     json_option,
@@ -126,102 +118,6 @@ def build_filter(
         return ListFilter(statuses=statuses or None, region=region, tags=pairs, name_prefix=name_prefix)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(f"invalid filter: {exc}") from exc
-
-
-def read_bootstrap(path: Path) -> BootstrapScript:
-    content = path.read_text(encoding="utf-8")
-    fmt = BootstrapFormat.CLOUD_INIT if content.startswith("#cloud-config") else BootstrapFormat.SHELL
-    return BootstrapScript(content, fmt)
-
-
-@click.command("spawn")
-@click.argument("name")
-@click.option("--type", "instance_type", required=True, help="Instance type, e.g. t3.micro.")
-@click.option("--region", type=NON_EMPTY, help="Region (providers with multi_region).")
-@click.option("--image", help="Image or AMI.")
-@click.option("--spot", is_flag=True, help="Ask for a spot instance (providers with spot).")
-@click.option("--max-price", type=float, help="Highest hourly price for --spot.")
-@click.option("--name", "instance_name", help="Instance name (default: providers-<random>).")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag (repeatable).")
-@click.option(
-    "--bootstrap-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Script to run at first boot (cloud-init when it starts with #cloud-config, else shell).",
-)
-@click.option("--idempotency-key", help="Same key, same instance (providers with idempotent_spawn).")
-@click.option("--wait", is_flag=True, help="Wait until the instance runs (or fails), showing progress.")
-@click.option(
-    "--timeout",
-    default=600.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Seconds --wait waits before giving up (exit 3, UNAVAILABLE).",
-)
-@set_option
-@json_option
-@click.pass_obj
-def spawn_command(
-    out: Output,
-    name: str,
-    instance_type: str,
-    region: str | None,
-    image: str | None,
-    spot: bool,
-    max_price: float | None,
-    instance_name: str | None,
-    tags: tuple[str, ...],
-    bootstrap_file: Path | None,
-    idempotency_key: str | None,
-    wait: bool,
-    timeout: float,
-    settings: tuple[str, ...],
-    as_json: bool,
-) -> int:
-    """Create an instance at provider NAME; with --wait, exits 1 when it ends anything but running."""
-    try:
-        options = SpawnOptions(
-            name=instance_name or f"providers-{secrets.token_hex(4)}",
-            instance_type=instance_type,
-            region=region,
-            image=image,
-            spot=spot,
-            max_price_per_hour=max_price,
-            bootstrap=read_bootstrap(bootstrap_file) if bootstrap_file else None,
-            tags=parse_pairs(tags, "--tag"),
-            idempotency_key=idempotency_key,
-        )
-    except (ValueError, TypeError) as exc:
-        raise click.UsageError(f"invalid spawn options: {exc}") from exc
-    with open_handle(out, name, settings) as handle:
-        instance: ProviderInstance | None = handle.spawn(options)
-        if wait and instance is not None and instance.status is not InstanceStatus.RUNNING:
-            instance = wait_running(out, handle, instance.id, timeout)
-    if instance is None:
-        raise CliFailure(f"instance of {name} disappeared while starting")
-    show_instance(out, instance, as_json)
-    if wait and instance.status is not InstanceStatus.RUNNING:
-        reason = f": {instance.status_reason}" if instance.status_reason else ""
-        out.error(f"instance {instance.id} ended {instance.status.value}, not running{reason}")
-        return ExitCode.FAILURE
-    return ExitCode.OK
-
-
-def wait_running(
-    out: Output, handle: ProviderHandle, instance_id: str, timeout: float
-) -> ProviderInstance | None:
-    """provider_core.wait_for with a progress line per status change on stderr."""
-    started = time.monotonic()
-
-    def progress(seen: ProviderInstance | None) -> None:
-        status = seen.status.value if seen is not None else "gone"
-        out.note(f"{instance_id}: {status} after {time.monotonic() - started:.0f}s")
-
-    try:
-        return wait_for(handle, instance_id, timeout=timeout, on_change=progress)
-    except KeyboardInterrupt:
-        # The instance exists and may be booting: say so rather than leave it unnamed.
-        out.warn(f"stopped waiting; {instance_id} exists: `providers terminate {handle.name} {instance_id}`")
-        raise
 
 
 @click.command("ls")

@@ -59,6 +59,11 @@ class Recorder:
         self.out = out
         self.steps = tuple(steps)
         self.results: list[StepResult] = []
+        # When a step last began or ended, and the step each provider is in: after Ctrl-C, a provider that
+        # shows no progress for a while is stuck in a call (see demo's wind-down).
+        self.last_change = time.monotonic()
+        self.current: dict[str, str] = {}
+        self._frozen = False
         self._lock = threading.Lock()
         self._tasks: dict[str, TaskID] = {}
         self._progress: Progress | None = None
@@ -84,9 +89,17 @@ class Recorder:
             yield
         self._progress = None
 
+    def freeze(self) -> None:
+        """Drop every later result: the summary is final, whatever a thread left behind reports after it."""
+        with self._lock:
+            self._frozen = True
+
     def _record(self, result: StepResult) -> None:
         with self._lock:
+            if self._frozen:
+                return
             self.results.append(result)
+            self.last_change = time.monotonic()
         detail = f" - {result.detail}" if result.detail else ""
         mark = MARKS[result.status]
         line = f"{mark:<4} {result.provider:<10} {result.step:<10} {result.seconds:5.1f}s{detail}"
@@ -98,13 +111,17 @@ class Recorder:
     def skip(self, provider: str, step: str, reason: str) -> None:
         self._record(StepResult(provider, step, "skipped", 0.0, reason))
 
+    def fail(self, provider: str, step: str, reason: str) -> None:
+        self._record(StepResult(provider, step, "failed", 0.0, reason))
+
     @contextmanager
     def step(self, provider: str, step: str, doing: str) -> Iterator[StepNote]:
         """Time the body and record how it ended; exceptions become a failed (or skipped) step."""
         if self._progress is not None and provider in self._tasks:
             self._progress.update(self._tasks[provider], description=doing)
         note = StepNote()
-        started = time.monotonic()
+        started = self.last_change = time.monotonic()
+        self.current[provider] = step
         status: Status = "ok"
         try:
             yield note
@@ -117,6 +134,7 @@ class Recorder:
         except Exception as exc:
             status, note.detail = "failed", f"{type(exc).__name__}: {exc}"
         note.ok = status != "failed"
+        self.current.pop(provider, None)
         self._record(StepResult(provider, step, status, time.monotonic() - started, note.detail))
 
     def failed(self) -> list[StepResult]:

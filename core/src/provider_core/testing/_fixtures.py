@@ -38,9 +38,9 @@ def resolved_targets(config: pytest.Config) -> dict[str, Target] | None:
 
 
 def run_id(config: pytest.Config) -> str:
-    """Random per pytest process, so concurrent runs against one account never see each other."""
+    """--compliance-run-id, or random per pytest process, so concurrent runs never see each other."""
     if _RUN_ID not in config.stash:
-        config.stash[_RUN_ID] = secrets.token_hex(3)
+        config.stash[_RUN_ID] = config.getoption("compliance_run_id") or secrets.token_hex(3)
     return config.stash[_RUN_ID]
 
 

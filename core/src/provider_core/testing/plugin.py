@@ -7,7 +7,19 @@ and the suite's fixtures live in the suite package's conftest, which pytest load
 
 from __future__ import annotations
 
+import argparse
+import re
+
 import pytest
+
+# Run ids become part of instance names and tag values: lower-case letters and digits suit every cloud.
+_RUN_ID = re.compile(r"[0-9a-z]{1,16}")
+
+
+def _run_id(value: str) -> str:
+    if not _RUN_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"expected 1 to 16 lower-case letters or digits, got {value!r}")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +52,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="how long each wait for asynchronous state (boot, termination) may last; default 30 against "
         "test doubles, 300 with --live. After one wait of a provider runs out, its later waits look once",
+    )
+    group.addoption(
+        "--compliance-run-id",
+        type=_run_id,
+        default=None,
+        metavar="ID",
+        help="the run id the suite names and tags its instances with (default: random); who chooses it "
+        "can sweep what an interrupted run left (providers check does)",
     )
 
 
