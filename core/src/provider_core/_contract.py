@@ -194,7 +194,7 @@ class ContractPlugin:
         return with_tags(options, {**options.tags, **extra, **managed_tags(options)})
 
     def _check_tag_keys(self, tags: Mapping[str, str], what: str) -> None:
-        if not any(k.startswith(RESERVED_TAG_PREFIX) for k in tags):
+        if not tags or not any(k.startswith(RESERVED_TAG_PREFIX) for k in tags):
             return
         reserved = sorted(k for k in tags if k.startswith(RESERVED_TAG_PREFIX))
         if reserved:
@@ -300,9 +300,12 @@ def _compile_with_tags() -> Callable[[SpawnOptions, dict[str, str]], SpawnOption
     without running every validator again (the tags are checked strings). Compiled as one straight-line
     function over SpawnOptions' fields, because every spawn pays for this copy."""
     lines = ["def with_tags(options, tags):", "    copied = new(SpawnOptions)"]
-    lines += [f"    put(copied, {name!r}, options.{name})" for name in _SPAWN_FIELDS if name != "tags"]
-    lines += ["    put(copied, 'tags', tags)", "    return copied"]
-    scope: dict[str, Any] = {"new": object.__new__, "put": object.__setattr__, "SpawnOptions": SpawnOptions}
+    lines += [f"    set_{name}(copied, options.{name})" for name in _SPAWN_FIELDS if name != "tags"]
+    lines += ["    set_tags(copied, tags)", "    return copied"]
+    scope: dict[str, Any] = {"new": object.__new__, "SpawnOptions": SpawnOptions}
+    # Slots are member descriptors: setting through one is what a frozen class's __init__ does, and
+    # cheaper than object.__setattr__, which looks the name up first.
+    scope.update({f"set_{name}": SpawnOptions.__dict__[name].__set__ for name in _SPAWN_FIELDS})
     exec("\n".join(lines), scope)  # noqa: S102 - field names from attrs.fields
     function: Callable[[SpawnOptions, dict[str, str]], SpawnOptions] = scope["with_tags"]
     return function
