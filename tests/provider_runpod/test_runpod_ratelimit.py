@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -38,6 +40,47 @@ def test_limiter_paces_to_the_learned_quota(clock: FakeClock) -> None:
     assert clock.sleeps == []
     limiter.acquire()  # the third in the window waits for the first to age out
     assert clock.sleeps == [10.0]
+
+
+def test_a_request_counts_from_its_answer(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.observe({"ratelimit-policy": '"minute";q=2;w=10'}, 200)
+    first = limiter.acquire()
+    clock.now += 3.0
+    limiter.answered(first)  # the server counted it by now, at the latest
+    limiter.acquire()
+    limiter.acquire()  # the third waits for the first to age out, counted from its answer
+    assert clock.sleeps == [pytest.approx(10.0)]  # from 3 to 13, not from 3 to 10
+
+
+def test_requests_reach_the_server_a_window_apart_however_late_they_leave() -> None:
+    """The first request's thread runs late between its slot and the server (a loaded machine): the
+    request that waits for it to leave the window still arrives a full window after it."""
+    window, late = 0.1, 0.03
+    limiter = RateLimiter()
+    limiter.observe({"ratelimit-policy": f'"w";q=1;w={window}'}, 200)
+    arrivals: list[float] = []
+    first_has_slot = threading.Event()
+
+    def first() -> None:
+        sent = limiter.acquire()
+        first_has_slot.set()
+        time.sleep(late)
+        arrivals.append(time.monotonic())
+        limiter.answered(sent)
+
+    def second() -> None:
+        first_has_slot.wait()
+        sent = limiter.acquire()
+        arrivals.append(time.monotonic())
+        limiter.answered(sent)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert arrivals[1] - arrivals[0] >= window
 
 
 def test_remaining_zero_and_retry_after_pause_every_request(clock: FakeClock) -> None:

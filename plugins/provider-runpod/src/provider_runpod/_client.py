@@ -97,7 +97,7 @@ class RunPodClient:
     def _send(self, method: str, url: str, *, what: str, json: Any) -> _Answer:
         import httpx
 
-        self._limiter.acquire()
+        sent = self._limiter.acquire()
         headers = {"Authorization": f"Bearer {self._key}"}
         # httpx's timeout bounds each read; the deadline bounds the whole call, so a server trickling its
         # answer cannot hold it for longer than `timeout`.
@@ -108,6 +108,8 @@ class RunPodClient:
         except (httpx.HTTPError, httpx.InvalidURL, DeadlineExceeded, ValueError) as exc:
             # ValueError: a body larger than any answer of the API.
             raise transport_error(exc, what=what, secret=self._key) from exc
+        finally:
+            self._limiter.answered(sent)  # a failed request may have reached the server too
         self._limiter.observe(response.headers, response.status_code)
         return _Answer(response.status_code, response.headers, raw)
 

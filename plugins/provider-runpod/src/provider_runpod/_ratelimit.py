@@ -5,6 +5,11 @@ RunPod v2 sends `RateLimit-Policy: "minute";q=60;w=60, ...` (quota per window), 
 an HTTP date, which the core's parser also reads). The limiter keeps a sliding log per learned
 window and holds requests back so the quota is not exceeded; a remaining count of zero or a
 Retry-After pauses every request until the reset.
+
+A request enters the log when it leaves and is moved to when its answer came back: the server counted
+it before answering, so a request that waits for an older one to leave the window reaches the server a
+full window after it, however late either thread ran (counting from departures, a request that left a
+few milliseconds late could land in the same server window as the one a window after it).
 """
 
 from __future__ import annotations
@@ -44,6 +49,15 @@ def parse_structured_list(value: str) -> dict[str, dict[str, float]]:
     return members
 
 
+class Sent:
+    """One request in the log: when it left, then (once answered) when its answer came back."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
 class RateLimiter:
     """Thread-safe; `clock` and `sleep` are injectable so tests need no real waiting."""
 
@@ -61,8 +75,8 @@ class RateLimiter:
         self._sleep = sleep
         self._max_wait = max_wait
         self._lock = threading.Lock()
-        # window name -> (quota, window seconds, send times within the window)
-        self._windows: dict[str, tuple[int, float, deque[float]]] = {}
+        # window name -> (quota, window seconds, the requests within the window, oldest first)
+        self._windows: dict[str, tuple[int, float, deque[Sent]]] = {}
         self._not_before = 0.0
 
     @property
@@ -70,15 +84,17 @@ class RateLimiter:
         with self._lock:
             return {name: (quota, width) for name, (quota, width, _) in self._windows.items()}
 
-    def acquire(self) -> None:
-        """Wait until a request may be sent, then count it; past max_wait raise RATE_LIMIT_ERROR."""
+    def acquire(self) -> Sent:
+        """Wait until a request may be sent, then count it; past max_wait raise RATE_LIMIT_ERROR. Hand the
+        result to answered() when the request's answer (or its failure) is in."""
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._wait_needed(now)
                 if wait <= 0:
+                    request = Sent(now)
                     for *_, sent in self._windows.values():
-                        sent.append(now)
+                        sent.append(request)
                     break
             if wait > self._max_wait:
                 raise ProviderError(
@@ -93,14 +109,20 @@ class RateLimiter:
             # The strictest learned window as a steady pace, shared across processes.
             self._shared.intervals["request"] = max(width / quota for quota, width in policies.values())
             self._shared.acquire("request")
+        return request
+
+    def answered(self, request: Sent) -> None:
+        """The request's answer came back: it counts in its windows from now on."""
+        with self._lock:
+            request.at = max(request.at, self._clock())
 
     def _wait_needed(self, now: float) -> float:
         wait = self._not_before - now
         for quota, width, sent in self._windows.values():
-            while sent and sent[0] <= now - width:
+            while sent and sent[0].at <= now - width:
                 sent.popleft()
             if len(sent) >= quota:
-                wait = max(wait, sent[0] + width - now)
+                wait = max(wait, sent[0].at + width - now)
         return wait
 
     def observe(self, headers: Mapping[str, str], status: int) -> float | None:
