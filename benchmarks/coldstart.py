@@ -27,6 +27,10 @@ LIBCLOUD = (
 )
 
 
+def anchors_asked() -> bool:
+    return os.environ.get(ANCHORS_ENV) == "1"
+
+
 def providers_cli() -> list[str]:
     """The console script users type, installed beside this interpreter."""
     return [str(Path(sys.executable).with_name("providers")), "list", "--json"]
@@ -43,7 +47,7 @@ def anchor_python() -> Path:
 
 def figures(size: Size) -> list[Figure]:
     commands = {"pass": python("-c", "pass"), "providers": providers_cli()}
-    anchors = os.environ.get(ANCHORS_ENV) == "1"
+    anchors = anchors_asked()
     if anchors:
         side = anchor_python()
         commands["libcloud"] = [str(side), "-c", LIBCLOUD]

@@ -58,8 +58,8 @@ NOTES = """
   sliding log from its answer too (one round trip per window). 429s in the first second are tolerated
   by the goal (it has not learned the limits yet); with retries off in the benchmark each fails its
   spawn, so fewer than 200 spawns ran and the ratio can fall under 1.
-- **Anchors** were not measured in this run (set `PROVIDER_CORE_BENCH_ANCHORS=1`; it installs
-  apache-libcloud and llm into a side environment under `~/.cache/provider-core/bench-anchors`).
+- **Anchors** {anchors} (`PROVIDER_CORE_BENCH_ANCHORS=1` installs apache-libcloud and llm into a side
+  environment under `~/.cache/provider-core/bench-anchors`).
 - **Multi-AZ.** The latency is added client side to every EC2 call of the benchmark's provider; "one call"
   is one `spawn` in the zone with room, through the same handle. The first probe falls through the five
   full zones one launch each; a repeated probe starts where it worked; the race launches in all six at
@@ -158,7 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"`{coldstart.ANCHORS_ENV}=1`.\n\n"
         )
         results = REPO / "benchmarks" / "RESULTS.md"
-        results.write_text(header + text + "\n" + NOTES + _kept_sections(results))
+        measured = coldstart.anchors_asked() and "coldstart" in names
+        anchors = f"were {'' if measured else 'not '}measured in this run"
+        notes = NOTES.replace("{anchors}", anchors)
+        results.write_text(header + text + "\n" + notes + _kept_sections(results))
     missed = [f.name for f in figures if f.verdict.startswith("MISSED")]
     return 1 if missed and size is FULL else 0
 
