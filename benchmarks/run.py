@@ -48,11 +48,13 @@ NOTES = """
   again as 100,000 new objects piled up (about a sixth of the time), freeing nothing. Before, each row
   was built twice (the sim's `OrbStackInstance`, then the core's projection), after a sort. What is left
   above the floor is the instance itself, its datetime and its tag dict. Peak memory is the instances.
-- **Bulk spawn.** Lambda's pacing counts each bucket's next slot from the previous call's answer, not from
-  when it left: the server saw a request before answering it, so two requests reach it at least an
-  interval apart however late a thread runs (with a 5 % margin on departures, a thread of the loaded
-  2-core machine that reached the server a few milliseconds late drew a 429). The price is one loopback
-  round trip per interval (about 1.10x the floor here, where a spawn is one request). The
+- **Bulk spawn.** Lambda's pacing counts each bucket's next slot from the previous call's answer when
+  that came back within 0.1 s (`provider_core.author.counted_at`), not from when it left: the server
+  saw a request before answering it, so two requests reach it at least an interval apart however late a
+  thread runs (with a 5 % margin on departures, a thread of the loaded 2-core machine that reached the
+  server a few milliseconds late drew a 429). A slower answer counts from 0.1 s after the request left,
+  so a real launch that takes seconds does not stretch the pacing. The price is one loopback round trip
+  per interval (about 1.10x the floor here, where a spawn is one request). The
   instance-types catalog is cached for 5 s (read once per bulk spawn, re-read before a refusal). RunPod
   learns its limits from the RateLimit headers of the first answers and counts each request in its
   sliding log from its answer too (one round trip per window). 429s in the first second are tolerated

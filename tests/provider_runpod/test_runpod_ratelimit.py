@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import pytest
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import MAX_SERVER_WAIT
+from provider_core.author import ARRIVAL_LATENESS, MAX_SERVER_WAIT
 from provider_runpod import RunPodProvider
 from provider_runpod._ratelimit import RateLimiter, parse_structured_list
 from provider_runpod.testing import Emulator
@@ -35,22 +35,30 @@ def test_limiter_paces_to_the_learned_quota(clock: FakeClock) -> None:
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
     limiter.observe({"ratelimit-policy": '"minute";q=2;w=10'}, 200)
     assert limiter.policies == {"minute": (2, 10.0)}
-    limiter.acquire()
-    limiter.acquire()
+    limiter.answered(limiter.acquire())
+    limiter.answered(limiter.acquire())
     assert clock.sleeps == []
     limiter.acquire()  # the third in the window waits for the first to age out
     assert clock.sleeps == [10.0]
 
 
-def test_a_request_counts_from_its_answer(clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    ("answer_after", "counted_from"),
+    [(0.05, 0.05), (3.0, ARRIVAL_LATENESS)],
+    ids=["a quick answer: from the answer", "a slow answer: from the latest arrival"],
+)
+def test_a_request_counts_from_when_it_reached_the_server_at_the_latest(
+    clock: FakeClock, answer_after: float, counted_from: float
+) -> None:
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
     limiter.observe({"ratelimit-policy": '"minute";q=2;w=10'}, 200)
+    start = clock.now
     first = limiter.acquire()
-    clock.now += 3.0
-    limiter.answered(first)  # the server counted it by now, at the latest
-    limiter.acquire()
-    limiter.acquire()  # the third waits for the first to age out, counted from its answer
-    assert clock.sleeps == [pytest.approx(10.0)]  # from 3 to 13, not from 3 to 10
+    clock.now += answer_after
+    limiter.answered(first)
+    limiter.answered(limiter.acquire())
+    limiter.acquire()  # the third waits for the first to age out
+    assert clock.now - start == pytest.approx(counted_from + 10.0)
 
 
 def test_requests_reach_the_server_a_window_apart_however_late_they_leave() -> None:

@@ -109,7 +109,7 @@ def distribution(entry_point: EntryPoint) -> tuple[str, str]:
 
 
 def origin(entry_point: EntryPoint) -> str:
-    """"distribution version": how broken entries and `providers list` name where a provider came from."""
+    """ "distribution version": how broken entries and `providers list` name where a provider came from."""
     return " ".join(filter(None, distribution(entry_point)))
 
 

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from provider_core.author import ARRIVAL_LATENESS, counted_at
+
 REQUEST = "request"
 LAUNCH = "launch"
 
@@ -23,12 +25,12 @@ class _Call:
 class RateLimiter:
     """Lets one call per bucket's interval reach the server, across threads, however late threads run.
 
-    The next call in a bucket leaves one interval after the previous call's answer came back: the
-    server saw that request before it answered, so the two reach it at least an interval apart even
-    when the first left late (a thread scheduled late, a slow socket). Spacing the departures instead
-    would need a margin for that lateness, and on a loaded machine any margin can be exceeded. The cost
-    is one round trip per interval. An answer that takes longer than an interval is waited for at most
-    that long: the next call then leaves two intervals after the slow one left.
+    The next call in a bucket leaves one interval after the moment the previous call counts from
+    (`counted_at`): its answer, when that came back quickly, since the server saw the request before
+    answering, so the two reach it an interval apart even when the first left late (a thread scheduled
+    late, a slow socket); for a slow answer (a launch can take seconds), ARRIVAL_LATENESS after it left.
+    A margin on departures alone can be exceeded on a loaded machine. The cost is at most one round
+    trip, and never more than ARRIVAL_LATENESS, per interval.
 
     Callers queue for the lock, so they go one at a time, in order.
     """
@@ -75,9 +77,7 @@ class RateLimiter:
         last = self._last.get(bucket)
         if last is None:
             return float("-inf")
-        interval = self.intervals[bucket]
-        # A real wait, outside the caller's clock: the answer comes from another thread.
-        last.done.wait(timeout=max(0.0, last.sent + interval - self._clock()) + interval)
-        if last.answered_at is None:
-            return last.sent + 2 * interval
-        return last.answered_at + interval
+        # A real wait, outside the caller's clock: the answer comes from another thread. An answer later
+        # than ARRIVAL_LATENESS would not change when the next call may leave.
+        last.done.wait(timeout=max(0.0, last.sent + ARRIVAL_LATENESS - self._clock()))
+        return counted_at(last.sent, last.answered_at) + self.intervals[bucket]

@@ -6,10 +6,11 @@ an HTTP date, which the core's parser also reads). The limiter keeps a sliding l
 window and holds requests back so the quota is not exceeded; a remaining count of zero or a
 Retry-After pauses every request until the reset.
 
-A request enters the log when it leaves and is moved to when its answer came back: the server counted
-it before answering, so a request that waits for an older one to leave the window reaches the server a
-full window after it, however late either thread ran (counting from departures, a request that left a
-few milliseconds late could land in the same server window as the one a window after it).
+A request counts in the log from the latest moment it can have reached the server (`counted_at`): its
+answer when that came back quickly (the server counted it before answering), else ARRIVAL_LATENESS after
+it left. A request that waits for an older one to leave the window then reaches the server a full window
+after it, however late either thread ran (counting from departures, a request that left a few
+milliseconds late could land in the same server window as the one a window after it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import SharedBudget, cap_wait, parse_retry_after
+from provider_core.author import SharedBudget, cap_wait, counted_at, parse_retry_after
 from provider_runpod._errors import PROVIDER
 
 _MAX_QUOTA = 1_000_000
@@ -50,12 +51,13 @@ def parse_structured_list(value: str) -> dict[str, dict[str, float]]:
 
 
 class Sent:
-    """One request in the log: when it left, then (once answered) when its answer came back."""
+    """One request in the log: when it left, and when it counts from (see counted_at)."""
 
-    __slots__ = ("at",)
+    __slots__ = ("at", "sent")
 
-    def __init__(self, at: float) -> None:
-        self.at = at
+    def __init__(self, sent: float) -> None:
+        self.sent = sent
+        self.at = counted_at(sent, None)
 
 
 class RateLimiter:
@@ -112,9 +114,9 @@ class RateLimiter:
         return request
 
     def answered(self, request: Sent) -> None:
-        """The request's answer came back: it counts in its windows from now on."""
+        """The request's answer (or its failure) came back."""
         with self._lock:
-            request.at = max(request.at, self._clock())
+            request.at = counted_at(request.sent, self._clock())
 
     def _wait_needed(self, now: float) -> float:
         wait = self._not_before - now
