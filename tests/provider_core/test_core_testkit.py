@@ -133,6 +133,22 @@ def test_answers_are_not_held_back_by_nagle_and_delayed_acks(app: Counter) -> No
     assert elapsed < 0.5, f"25 kept-alive requests took {elapsed:.2f} s"
 
 
+def test_a_burst_of_new_connections_is_not_dropped_while_the_server_is_busy() -> None:
+    """A server too busy to accept (here: not accepting at all) still completes every handshake of a
+    burst: with socketserver's backlog of 5 the kernel dropped the SYNs beyond it, and each such
+    connection waited a second for the resend, reaching the server a second late."""
+    from provider_core.testing.kit._serve import _Server
+
+    server = _Server(lambda environ, start_response: [])
+    try:
+        address = ("127.0.0.1", server.server_address[1])
+        clients = [socket.create_connection(address, timeout=0.5) for _ in range(32)]
+        for client in clients:
+            client.close()
+    finally:
+        server.server_close()
+
+
 def test_an_app_that_crashes_answers_500_instead_of_hanging() -> None:
     def broken(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         raise RuntimeError("emulator bug")

@@ -28,6 +28,10 @@ class _Server(ThreadingHTTPServer):
     # Handler threads are joined on close, so a stopped server leaves nothing running.
     daemon_threads = False
     block_on_close = True
+    # socketserver listens with a backlog of 5: a burst of new connections (a bulk spawn from 8 threads)
+    # on a busy machine overflowed it, and the kernel dropped SYNs, which the client resends after a
+    # second: a request that left on time reached the server a second late, as no real API's would.
+    request_queue_size = 128
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
