@@ -58,8 +58,11 @@ NOTES = """
   instance-types catalog is cached for 5 s (read once per bulk spawn, re-read before a refusal). RunPod
   learns its limits from the RateLimit headers of the first answers and counts each request in its
   sliding log from its answer too (one round trip per window). 429s in the first second are tolerated
-  by the goal (it has not learned the limits yet); with retries off in the benchmark each fails its
-  spawn, so fewer than 200 spawns ran and the ratio can fall under 1.
+  by the goal (it has not learned the limits yet); each fails its spawn (a spawn without a key is not
+  retried), so fewer than 200 spawns ran and the ratio can fall under 1. The provider is built before
+  the clock starts (imports, no request). The test doubles' server listens with a backlog of 128: with
+  socketserver's 5, the burst of new connections lost SYNs, and a request that left on time reached the
+  emulator a second late, in the next rate window, and drew a 429 there.
 - **Anchors** {anchors} (`PROVIDER_CORE_BENCH_ANCHORS=1` installs apache-libcloud and llm into a side
   environment under `~/.cache/provider-core/bench-anchors`).
 - **Multi-AZ.** The latency is added client side to every EC2 call of the benchmark's provider; "one call"
