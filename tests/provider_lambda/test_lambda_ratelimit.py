@@ -13,6 +13,7 @@ from provider_lambda import RateLimiter
 from provider_lambda._ratelimit import LAUNCH, REQUEST
 from provider_lambda.testing import settings_for
 from tests.fake_clock import FakeClock
+from tests.late_arrival import arrival_gap
 from tests.provider_lambda.conftest import build_provider, checked_emulator
 
 
@@ -138,26 +139,7 @@ def test_calls_reach_the_server_an_interval_apart_however_late_they_leave() -> N
     still arrives a full interval after it, because its slot counts from the first call's answer."""
     interval, late = 0.05, 0.03
     pacing = RateLimiter({REQUEST: interval})
-    arrivals: list[float] = []
-    first_has_slot = threading.Event()
-
-    def first() -> None:
-        with pacing.slot(REQUEST):
-            first_has_slot.set()
-            time.sleep(late)
-            arrivals.append(time.monotonic())
-
-    def second() -> None:
-        first_has_slot.wait()
-        with pacing.slot(REQUEST):
-            arrivals.append(time.monotonic())
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert arrivals[1] - arrivals[0] >= interval
+    assert arrival_gap(lambda: pacing.slot(REQUEST), late) >= interval
 
 
 def test_an_answer_that_never_comes_holds_the_next_call_for_its_latest_arrival_only() -> None:

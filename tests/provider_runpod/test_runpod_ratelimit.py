@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -16,6 +15,7 @@ from provider_runpod import RunPodProvider
 from provider_runpod._ratelimit import RateLimiter, parse_structured_list
 from provider_runpod.testing import Emulator
 from tests.fake_clock import FakeClock
+from tests.late_arrival import arrival_gap
 
 
 def test_structured_lists_parse() -> None:
@@ -67,28 +67,16 @@ def test_requests_reach_the_server_a_window_apart_however_late_they_leave() -> N
     window, late = 0.1, 0.03
     limiter = RateLimiter()
     limiter.observe({"ratelimit-policy": f'"w";q=1;w={window}'}, 200)
-    arrivals: list[float] = []
-    first_has_slot = threading.Event()
 
-    def first() -> None:
+    @contextmanager
+    def slot() -> Iterator[None]:
         sent = limiter.acquire()
-        first_has_slot.set()
-        time.sleep(late)
-        arrivals.append(time.monotonic())
-        limiter.answered(sent)
+        try:
+            yield
+        finally:
+            limiter.answered(sent)
 
-    def second() -> None:
-        first_has_slot.wait()
-        sent = limiter.acquire()
-        arrivals.append(time.monotonic())
-        limiter.answered(sent)
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert arrivals[1] - arrivals[0] >= window
+    assert arrival_gap(slot, late) >= window
 
 
 def test_remaining_zero_and_retry_after_pause_every_request(clock: FakeClock) -> None:
