@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 
+from provider_core._convert import slot_setter
 from provider_core._types import InstanceStatus, ProviderInstance
 from provider_core._validate import MAX_TEXT
 
 _new = object.__new__
-Setter = Callable[[ProviderInstance, object], None]
-
-
-def _slot(name: str) -> Setter:
-    # Slots are member descriptors: setting through them is what a frozen class's __init__ does.
-    setter: Setter = ProviderInstance.__dict__[name].__set__
-    return setter
-
-
+_slot = partial(slot_setter, ProviderInstance)
 _id, _status, _provider, _name = _slot("id"), _slot("status"), _slot("provider"), _slot("name")
 _type, _region, _public_ip, _private_ip = (
     _slot("instance_type"), _slot("region"), _slot("public_ip"), _slot("private_ip")

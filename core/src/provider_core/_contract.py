@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import attrs
 
 from provider_core._capabilities import Capabilities
-from provider_core._convert import project
+from provider_core._convert import project, slot_setter
 from provider_core._errors import CapabilityNotSupported, ErrorCode, ProviderError, as_provider_error
 from provider_core._hookspecs import compile_hook, hookimpl
 from provider_core._methods import METHODS, Method
@@ -303,9 +303,7 @@ def _compile_with_tags() -> Callable[[SpawnOptions, dict[str, str]], SpawnOption
     lines += [f"    set_{name}(copied, options.{name})" for name in _SPAWN_FIELDS if name != "tags"]
     lines += ["    set_tags(copied, tags)", "    return copied"]
     scope: dict[str, Any] = {"new": object.__new__, "SpawnOptions": SpawnOptions}
-    # Slots are member descriptors: setting through one is what a frozen class's __init__ does, and
-    # cheaper than object.__setattr__, which looks the name up first.
-    scope.update({f"set_{name}": SpawnOptions.__dict__[name].__set__ for name in _SPAWN_FIELDS})
+    scope.update({f"set_{name}": slot_setter(SpawnOptions, name) for name in _SPAWN_FIELDS})
     exec("\n".join(lines), scope)  # noqa: S102 - field names from attrs.fields
     function: Callable[[SpawnOptions, dict[str, str]], SpawnOptions] = scope["with_tags"]
     return function

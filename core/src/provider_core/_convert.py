@@ -25,6 +25,14 @@ def converter() -> Converter:
     return make_converter()
 
 
+def slot_setter(cls: type, name: str) -> Callable[[Any, object], None]:
+    """The setter of a slotted (frozen) class's field, bypassing a frozen __setattr__: slots are member
+    descriptors, and setting through one is what the class's own __init__ does. Cheaper than
+    object.__setattr__, which looks the name up first."""
+    setter: Callable[[Any, object], None] = cls.__dict__[name].__set__
+    return setter
+
+
 def project(value: object, cls: type[T]) -> T:
     """Return value as exactly cls, dropping the fields a provider-specific subclass adds."""
     if type(value) is cls:
@@ -95,8 +103,7 @@ def _copier(source: type, cls: type) -> Copier | None:
                     return None
                 namespace[f"_types{n}"] = allowed
                 checks.append(f"type({get}) not in _types{n}")
-        # Slots are member descriptors: setting through them is what a frozen class's __init__ does.
-        namespace[f"_set{n}"] = cls.__dict__[field.name].__set__
+        namespace[f"_set{n}"] = slot_setter(cls, field.name)
         sets.append(f"    _set{n}(new, {get})")
     source_code = "\n".join(
         [
