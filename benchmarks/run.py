@@ -49,7 +49,7 @@ NOTES = """
   was built twice (the sim's `OrbStackInstance`, then the core's projection), after a sort. What is left
   above the floor is the instance itself, its datetime and its tag dict. Peak memory is the instances.
 - **Bulk spawn.** Lambda's pacing counts each bucket's next slot from the previous call's answer when
-  that came back within 0.1 s (`provider_core.author.counted_at`), not from when it left: the server
+  that came back within 0.1 s (`provider_core.author.PacedRequest`), not from when it left: the server
   saw a request before answering it, so two requests reach it at least an interval apart however late a
   thread runs (with a 5 % margin on departures, a thread of the loaded 2-core machine that reached the
   server a few milliseconds late drew a 429). A slower answer counts from 0.1 s after the request left,

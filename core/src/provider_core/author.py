@@ -13,7 +13,7 @@ from provider_core._errors import MAX_SERVER_WAIT, as_provider_error, cap_wait, 
 from provider_core._handle import WorkflowContext
 from provider_core._idempotency import TagAndList
 from provider_core._journaled import SharedBudget, request_budget
-from provider_core._pacing import ARRIVAL_LATENESS, counted_at
+from provider_core._pacing import ARRIVAL_LATENESS, PacedRequest
 from provider_core._provider import ManagedResource, Offerings, Provider
 from provider_core._registration import ComplianceProfile, ProviderRegistration, lazy_exports
 from provider_core._secrets import redact, scrubbed
@@ -47,6 +47,7 @@ __all__ = [
     "DeadlineExceeded",
     "ManagedResource",
     "Offerings",
+    "PacedRequest",
     "Provider",
     "ProviderRegistration",
     "Setting",
@@ -57,7 +58,6 @@ __all__ = [
     "as_provider_error",
     "build_instance",
     "cap_wait",
-    "counted_at",
     "declared_settings",
     "decode_json",
     "gc_paused",

@@ -7,30 +7,21 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from provider_core.author import ARRIVAL_LATENESS, counted_at
+from provider_core.author import PacedRequest
 
 REQUEST = "request"
 LAUNCH = "launch"
-
-
-class _Call:
-    """One paced call: when it left, and when its answer came back."""
-
-    def __init__(self, sent: float) -> None:
-        self.sent = sent
-        self.answered_at: float | None = None
-        self.done = threading.Event()
 
 
 class RateLimiter:
     """Lets one call per bucket's interval reach the server, across threads, however late threads run.
 
     The next call in a bucket leaves one interval after the moment the previous call counts from
-    (`counted_at`): its answer, when that came back quickly, since the server saw the request before
-    answering, so the two reach it an interval apart even when the first left late (a thread scheduled
-    late, a slow socket); for a slow answer (a launch can take seconds), ARRIVAL_LATENESS after it left.
-    A margin on departures alone can be exceeded on a loaded machine. The cost is at most one round
-    trip, and never more than ARRIVAL_LATENESS, per interval.
+    (`PacedRequest.counts_from`): its answer, when that came back quickly, since the server saw the
+    request before answering, so the two reach it an interval apart even when the first left late (a
+    thread scheduled late, a slow socket); for a slow answer (a launch can take seconds), ARRIVAL_LATENESS
+    after it left. A margin on departures alone can be exceeded on a loaded machine. The cost is at most
+    one round trip, and never more than ARRIVAL_LATENESS, per interval.
 
     Callers queue for the lock, so they go one at a time, in order.
     """
@@ -45,7 +36,7 @@ class RateLimiter:
         self.intervals = dict(intervals)
         self._clock = clock
         self._sleep = sleep
-        self._last: dict[str, _Call] = {}
+        self._last: dict[str, PacedRequest] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -56,10 +47,9 @@ class RateLimiter:
         try:
             yield waited
         finally:
-            call.answered_at = max(self._clock(), call.sent)
-            call.done.set()
+            call.answer(self._clock())
 
-    def _take(self, buckets: tuple[str, ...]) -> tuple[_Call, float]:
+    def _take(self, buckets: tuple[str, ...]) -> tuple[PacedRequest, float]:
         with self._lock:
             now = self._clock()
             start = now
@@ -68,7 +58,7 @@ class RateLimiter:
             wait = max(0.0, start - self._clock())
             if wait > 0:
                 self._sleep(wait)
-            call = _Call(sent=max(start, self._clock()))
+            call = PacedRequest(max(start, self._clock()))
             for bucket in buckets:
                 self._last[bucket] = call
         return call, max(0.0, start - now)
@@ -77,7 +67,5 @@ class RateLimiter:
         last = self._last.get(bucket)
         if last is None:
             return float("-inf")
-        # A real wait, outside the caller's clock: the answer comes from another thread. An answer later
-        # than ARRIVAL_LATENESS would not change when the next call may leave.
-        last.done.wait(timeout=max(0.0, last.sent + ARRIVAL_LATENESS - self._clock()))
-        return counted_at(last.sent, last.answered_at) + self.intervals[bucket]
+        last.await_answer(self._clock)
+        return last.counts_from + self.intervals[bucket]

@@ -6,11 +6,12 @@ an HTTP date, which the core's parser also reads). The limiter keeps a sliding l
 window and holds requests back so the quota is not exceeded; a remaining count of zero or a
 Retry-After pauses every request until the reset.
 
-A request counts in the log from the latest moment it can have reached the server (`counted_at`): its
-answer when that came back quickly (the server counted it before answering), else ARRIVAL_LATENESS after
-it left. A request that waits for an older one to leave the window then reaches the server a full window
-after it, however late either thread ran (counting from departures, a request that left a few
-milliseconds late could land in the same server window as the one a window after it).
+A request counts in the log from the latest moment it can have reached the server
+(`PacedRequest.counts_from`): its answer when that came back quickly (the server counted it before
+answering), else ARRIVAL_LATENESS after it left. A request that waits for an older one to leave the
+window then reaches the server a full window after it, however late either thread ran (counting from
+departures, a request that left a few milliseconds late could land in the same server window as the one
+a window after it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from provider_core import ErrorCode, ProviderError
-from provider_core.author import SharedBudget, cap_wait, counted_at, parse_retry_after
+from provider_core.author import PacedRequest, SharedBudget, cap_wait, parse_retry_after
 from provider_runpod._errors import PROVIDER
 
 _MAX_QUOTA = 1_000_000
@@ -50,16 +51,6 @@ def parse_structured_list(value: str) -> dict[str, dict[str, float]]:
     return members
 
 
-class Sent:
-    """One request in the log: when it left, and when it counts from (see counted_at)."""
-
-    __slots__ = ("at", "sent")
-
-    def __init__(self, sent: float) -> None:
-        self.sent = sent
-        self.at = counted_at(sent, None)
-
-
 class RateLimiter:
     """Thread-safe; `clock` and `sleep` are injectable so tests need no real waiting."""
 
@@ -78,7 +69,7 @@ class RateLimiter:
         self._max_wait = max_wait
         self._lock = threading.Lock()
         # window name -> (quota, window seconds, the requests within the window, oldest first)
-        self._windows: dict[str, tuple[int, float, deque[Sent]]] = {}
+        self._windows: dict[str, tuple[int, float, deque[PacedRequest]]] = {}
         self._not_before = 0.0
 
     @property
@@ -86,7 +77,7 @@ class RateLimiter:
         with self._lock:
             return {name: (quota, width) for name, (quota, width, _) in self._windows.items()}
 
-    def acquire(self) -> Sent:
+    def acquire(self) -> PacedRequest:
         """Wait until a request may be sent, then count it; past max_wait raise RATE_LIMIT_ERROR. Hand the
         result to answered() when the request's answer (or its failure) is in."""
         while True:
@@ -94,7 +85,7 @@ class RateLimiter:
                 now = self._clock()
                 wait = self._wait_needed(now)
                 if wait <= 0:
-                    request = Sent(now)
+                    request = PacedRequest(now)
                     for *_, sent in self._windows.values():
                         sent.append(request)
                     break
@@ -113,18 +104,18 @@ class RateLimiter:
             self._shared.acquire("request")
         return request
 
-    def answered(self, request: Sent) -> None:
+    def answered(self, request: PacedRequest) -> None:
         """The request's answer (or its failure) came back."""
         with self._lock:
-            request.at = counted_at(request.sent, self._clock())
+            request.answer(self._clock())
 
     def _wait_needed(self, now: float) -> float:
         wait = self._not_before - now
         for quota, width, sent in self._windows.values():
-            while sent and sent[0].at <= now - width:
+            while sent and sent[0].counts_from <= now - width:
                 sent.popleft()
             if len(sent) >= quota:
-                wait = max(wait, sent[0].at + width - now)
+                wait = max(wait, sent[0].counts_from + width - now)
         return wait
 
     def observe(self, headers: Mapping[str, str], status: int) -> float | None:
