@@ -4,6 +4,7 @@ ProviderError (UNAVAILABLE for garbage in a success answer), never another excep
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from provider_core import ErrorCode, ProviderError, ProviderHandle, ProviderRegi
 from provider_core._config import CoreConfig
 from provider_core.author import decode_json
 from provider_core.testing.kit import EmulatorApp, Fault, Request
+from provider_lambda._types import PUBLIC_REGIONS
 from provider_lambda.testing import LambdaEmulator, settings_for
 from provider_runpod.testing import Emulator as RunPodEmulator
 from tests.reliability.malformed import bodies
@@ -72,6 +74,9 @@ def runpod_target() -> Iterator[Target]:
 Call = Callable[[Target], Any]
 # What a well-formed answer can still mean: a catalog without the type asked for is INVALID_SPEC.
 CATALOG = frozenset({ErrorCode.INVALID_SPEC})
+# Lambda's instance types carry live regional capacity: a well-formed catalog in which the region asked
+# for has none (a mutated region name) means CAPACITY_ERROR, as the real API's would.
+CAPACITY_CATALOG = CATALOG | {ErrorCode.CAPACITY_ERROR}
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ CASES = [
     Case("lambda", "terminate", "POST", r"/api/v1/instance-operations/terminate",
          lambda t: t.handle.terminate(t.instance_id)),
     Case("lambda", "instance-types", "GET", r"/api/v1/instance-types",
-         lambda t: t.handle.spawn(t.spawn_options), meaning=CATALOG),
+         lambda t: t.handle.spawn(t.spawn_options), meaning=CAPACITY_CATALOG),
     Case("runpod", "list", "GET", r"/v2/pods", lambda t: t.handle.list_instances()),
     Case("runpod", "get", "GET", r"/v2/pods/[^/]+", lambda t: t.handle.get_instance(t.instance_id)),
     Case("runpod", "spawn", "POST", r"/v2/pods", lambda t: t.handle.spawn(t.spawn_options)),
@@ -175,6 +180,18 @@ def test_a_minimum_bid_that_is_no_price_is_unavailable(runpod_target: Target) ->
     body = b'{"data": {"gpuTypes": [{"id": "NVIDIA RTX A4000", "lowestPrice": {"minimumBidPrice": 1e-400}}]}}'
     prices = next(c for c in CASES if (c.provider, c.what) == ("runpod", "graphql-prices"))
     assert _answer(runpod_target, prices, Fault(200, body)) is ErrorCode.UNAVAILABLE
+
+
+def test_a_catalog_without_capacity_in_the_region_is_capacity_error(lambda_target: Target) -> None:
+    """Found by the property above: a well-formed catalog whose only region with capacity is not the one
+    asked for is CAPACITY_ERROR (the property had expected only INVALID_SPEC or UNAVAILABLE)."""
+    types = next(c for c in CASES if (c.provider, c.what) == ("lambda", "instance-types"))
+    valid = json.loads(_valid_answer(lambda_target, types))
+    elsewhere = next(r for r in PUBLIC_REGIONS if r != lambda_target.spawn_options.region)
+    for offer in valid["data"].values():
+        offer["regions_with_capacity_available"] = [{"name": elsewhere, "description": elsewhere}]
+    body = json.dumps(valid).encode()
+    assert _answer(lambda_target, types, Fault(200, body)) is ErrorCode.CAPACITY_ERROR
 
 
 def test_a_float_beyond_range_is_garbage_not_infinity(runpod_target: Target) -> None:
