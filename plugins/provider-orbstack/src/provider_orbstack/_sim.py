@@ -174,7 +174,8 @@ class SimBackend:
         """The managed machines filter matches, narrowed in SQL (unmanaged machines are never listed), as
         generic instances: a listing at scale costs one object per row."""
         where, params = narrowing(filter, self._clock())
-        with self.db.read() as conn:
+        # Every instance a listing builds lives on: no collection could free any while it runs.
+        with self.db.read() as conn, gc_paused():
             return self._read(conn, f"{where} ORDER BY rowid", params)
 
     def get_instance(self, provider_id: str) -> OrbStackInstance | None:
@@ -407,26 +408,25 @@ class SimBackend:
         # Names bound once: the loop body runs for every row of a listing.
         append, build, statuses, moment = made.append, build_instance, _STATUSES, datetime.fromtimestamp
         rows = cursor.execute(f"{SELECT} WHERE {where}", params)
-        with gc_paused():  # every instance built here lives on: no collection could free any
-            for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
-                parsed = parsed_tags.get(tags)
-                if parsed is None:
-                    parsed = parsed_tags[tags] = json.loads(tags)
-                instance = build(
-                    machine_id,
-                    statuses[status],
-                    PROVIDER,
-                    name,
-                    size,
-                    region,
-                    None,
-                    ip,
-                    moment(created_at, UTC),
-                    parsed,  # copied, so instances never share the cached dict
-                    bool(spot),
-                    reason,
-                )
-                append(_enhance(instance, image) if enhanced else instance)
+        for machine_id, status, name, size, region, ip, created_at, tags, spot, reason, image in rows:
+            parsed = parsed_tags.get(tags)
+            if parsed is None:
+                parsed = parsed_tags[tags] = json.loads(tags)
+            instance = build(
+                machine_id,
+                statuses[status],
+                PROVIDER,
+                name,
+                size,
+                region,
+                None,
+                ip,
+                moment(created_at, UTC),
+                parsed,  # copied, so instances never share the cached dict
+                bool(spot),
+                reason,
+            )
+            append(_enhance(instance, image) if enhanced else instance)
         return made
 
 
